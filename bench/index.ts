@@ -1,0 +1,30 @@
+/**
+ * Runs every benchmark in bench/ (files named *.bench.ts), one process each, in name order.
+ *
+ *   npm run bench                 # all
+ *   npm run bench -- train        # only benchmarks whose file name contains "train"
+ *   npm run bench -- train --vs-torch   # extra flags are passed through to each benchmark
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const args = process.argv.slice(2);
+const filters = args.filter((a) => !a.startsWith("--"));
+const flags = args.filter((a) => a.startsWith("--"));
+const files = fs
+  .readdirSync(__dirname)
+  .filter((f) => f.endsWith(".bench.ts"))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no benchmark matches ${filters.join(", ")}`);
+  process.exit(1);
+}
+let failed = 0;
+for (const f of files) {
+  console.log(`\n=== ${f} ===`);
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", path.join(__dirname, f), ...flags], { stdio: "inherit" });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed ? 1 : 0);
