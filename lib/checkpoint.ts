@@ -1,0 +1,66 @@
+/**
+ * Saving and loading models as a folder holding `model.json` + `weights.bin` (the layout `model.save('file://dir')`
+ * writes under tfjs-node), atomically: the folder is written beside its target and renamed into place, so a crash
+ * mid-save leaves the previous checkpoint intact.
+ *
+ * Written here because the `file://` handler ships only with @tensorflow/tfjs-node, which is optional; a folder
+ * saved by this module loads with `tf.loadLayersModel('file://dir/model.json')` under tfjs-node too.
+ *
+ *   await saveModel(model, "runs/r1/best");
+ *   const model = await loadModel("runs/r1/best");
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { replaceDirAtomic } from "./atomic";
+
+export async function saveModel(model: tf.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await replaceDirAtomic(dir, async (tmp) => {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weights = artifacts.weightData
+          ? Buffer.concat((Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData]).map((b) => Buffer.from(b)))
+          : Buffer.alloc(0);
+        const json = {
+          modelTopology: artifacts.modelTopology,
+          format: artifacts.format,
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy,
+          trainingConfig: artifacts.trainingConfig,
+          userDefinedMetadata: { ...(artifacts.userDefinedMetadata ?? {}), ...extra },
+          weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs ?? [] }],
+        };
+        fs.writeFileSync(path.join(tmp, "weights.bin"), weights);
+        fs.writeFileSync(path.join(tmp, "model.json"), JSON.stringify(json));
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weights.length } };
+      }),
+      { includeOptimizer: true },
+    );
+  });
+}
+
+/** Reads a folder written by `saveModel` (or by tfjs-node's `model.save('file://…')`). */
+export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  const jsonPath = path.join(dir, "model.json");
+  if (!fs.existsSync(jsonPath)) throw new Error(`no model at ${dir}: ${jsonPath} is missing (train one with \`npm run train\`)`);
+  const json = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
+  const buffers = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+  const weightData = Buffer.concat(buffers);
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights),
+      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+      trainingConfig: json.trainingConfig,
+      userDefinedMetadata: json.userDefinedMetadata,
+    }),
+  );
+  return model;
+}
+
+/** The metadata stored with a checkpoint (model config, epoch, validation figures, preprocessing). */
+export function readModelMetadata(dir: string): Record<string, unknown> {
+  const jsonPath = path.join(dir, "model.json");
+  if (!fs.existsSync(jsonPath)) throw new Error(`no model at ${dir}: ${jsonPath} is missing`);
+  return JSON.parse(fs.readFileSync(jsonPath, "utf8")).userDefinedMetadata ?? {};
+}
