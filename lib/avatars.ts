@@ -168,17 +168,8 @@ export function modelBytes(model: PixelModel): number {
   return model.images.reduce((s, im) => s + im.byteLength, 0) + model.offsets.byteLength + model.values.byteLength + model.counts.byteLength;
 }
 
-/** mulberry32: a tiny seeded PRNG (32-bit state) returning floats in [0, 1); written here because Math.random cannot be seeded. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "./random";
+import { mulberry32 } from "./random";
 
 export type Sampler = "weighted" | "uniform";
 

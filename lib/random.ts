@@ -9,6 +9,7 @@
 export type Rng = () => number;
 
 export function mulberry32(seed: number): Rng {
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
