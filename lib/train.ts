@@ -1,0 +1,232 @@
+/**
+ * Training the autoencoder on normal wells: epochs of shuffled mini-batches, validation after each epoch,
+ * a run log (JSON lines + TensorBoard events), best and last checkpoints, early stopping, resume, NaN guard.
+ *
+ *   const run = await trainAutoencoder(data, { runDir: "runs/r1", epochs: 20 }, { onBatch: p => …, onEpoch: r => … });
+ *
+ * A run folder holds: `log.jsonl` (one EpochRecord per line), `events.out.tfevents.*` (TensorBoard),
+ * `last/` and `best/` (model.json + weights.bin, optimizer included), `state.json` (where to resume).
+ * Rerunning with the same runDir resumes after the last finished epoch; `fresh: true` replaces the run.
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeFileAtomic } from "./atomic";
+import { loadModel, saveModel } from "./checkpoint";
+import { auroc } from "./metrics";
+import { AutoencoderConfig, buildAutoencoder, DEFAULT_MODEL } from "./model";
+import { reconstruct } from "./predict";
+import { ProgressClock } from "./progress";
+import { mulberry32, shuffleInPlace } from "./random";
+import { ScoreName, scoreBatch } from "./scores";
+import { TensorBoardWriter } from "./tensorboard";
+
+export interface TrainData {
+  /** Normal training images, N×H×W×C in [0, 1]. */
+  train: Float32Array;
+  /** Validation images (held-out normals = 0, spills = 1) for every choice: epoch, threshold, model. */
+  validation: { data: Float32Array; labels: Uint8Array };
+  shape: [number, number, number];
+}
+
+export interface TrainOptions {
+  runDir: string;
+  epochs?: number;
+  batchSize?: number;
+  /** Stop after this many epochs without improvement of `monitor`. */
+  patience?: number;
+  /** Which validation figure picks the best epoch: AUROC (ties broken by loss) or the held-out normals' loss. */
+  monitor?: "val_auroc" | "val_loss";
+  /** The anomaly score whose validation AUROC is tracked. */
+  score?: ScoreName;
+  model?: Partial<AutoencoderConfig>;
+  seed?: number;
+  /** Start over even if runDir holds a run. */
+  fresh?: boolean;
+  /** Report progress every this many batches (default 10). */
+  progressEvery?: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  valLoss: number;
+  valAuroc: number | null;
+  seconds: number;
+  imagesPerSecond: number;
+  best: boolean;
+  time: string;
+}
+
+export interface TrainCallbacks {
+  onBatch?: (p: BatchProgress) => void;
+  onEpoch?: (r: EpochRecord) => void;
+  onMessage?: (text: string) => void;
+}
+
+interface RunState {
+  epoch: number;
+  bestEpoch: number;
+  bestAuroc: number;
+  bestLoss: number;
+  history: EpochRecord[];
+  options: TrainOptions;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  history: EpochRecord[];
+  bestEpoch: number;
+  runDir: string;
+  stoppedEarly: boolean;
+}
+
+export const TRAIN_DEFAULTS = { epochs: 20, batchSize: 64, patience: 5, monitor: "val_loss" as const, score: "mse" as ScoreName, seed: 1, progressEvery: 10 };
+
+function checkData(d: TrainData): void {
+  const per = d.shape[0] * d.shape[1] * d.shape[2];
+  if (d.train.length === 0 || d.train.length % per !== 0) throw new Error(`training data: ${d.train.length} values is not a whole number of ${d.shape.join("×")} images`);
+  if (d.validation.data.length !== d.validation.labels.length * per)
+    throw new Error(`validation data: ${d.validation.data.length} values for ${d.validation.labels.length} labels of ${d.shape.join("×")}`);
+  if (!d.validation.labels.some((l) => l === 0)) throw new Error("validation data has no normal images (label 0): hold out part of train/");
+}
+
+/** Mean squared reconstruction error of each image. */
+export function perImageMse(inputs: Float32Array, recons: Float32Array, per: number): Float32Array {
+  const n = inputs.length / per;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = i * per, end = j + per; j < end; j++) {
+      const d = inputs[j] - recons[j];
+      s += d * d;
+    }
+    out[i] = s / per;
+  }
+  return out;
+}
+
+/** Validation figures of a model: mean loss over held-out normals and AUROC of the chosen score (normals vs spills). */
+export async function validate(model: tf.LayersModel, data: TrainData, score: ScoreName, batchSize: number) {
+  const { data: x, labels } = data.validation;
+  const recon = await reconstruct(model, x, data.shape, batchSize);
+  const per = data.shape[0] * data.shape[1] * data.shape[2];
+  const mse = perImageMse(x, recon, per);
+  let sum = 0, count = 0;
+  labels.forEach((l, i) => { if (l === 0) { sum += mse[i]; count++; } });
+  const scores = score === "mse" ? mse : scoreBatch(score, x, recon, data.shape);
+  const hasBoth = labels.some((l) => l === 1) && labels.some((l) => l === 0);
+  return { valLoss: sum / count, valAuroc: hasBoth ? auroc(Array.from(labels), Array.from(scores)) : null, scores };
+}
+
+export async function trainAutoencoder(data: TrainData, options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
+  checkData(data);
+  const o = { ...TRAIN_DEFAULTS, ...options };
+  const [h, w, c] = data.shape;
+  const per = h * w * c;
+  const n = data.train.length / per;
+  const say = callbacks.onMessage ?? (() => {});
+  const statePath = path.join(o.runDir, "state.json");
+  const logPath = path.join(o.runDir, "log.jsonl");
+
+  if (o.fresh && fs.existsSync(o.runDir)) fs.rmSync(o.runDir, { recursive: true, force: true });
+  fs.mkdirSync(o.runDir, { recursive: true });
+
+  let state: RunState;
+  let model: tf.LayersModel;
+  if (fs.existsSync(statePath) && fs.existsSync(path.join(o.runDir, "last", "model.json"))) {
+    state = JSON.parse(fs.readFileSync(statePath, "utf8"));
+    model = await loadModel(path.join(o.runDir, "last"));
+    say(`resuming ${o.runDir} after epoch ${state.epoch} (best epoch ${state.bestEpoch})`);
+  } else {
+    model = buildAutoencoder({ ...DEFAULT_MODEL, ...o.model, height: h, width: w, channels: c, seed: o.model?.seed ?? o.seed });
+    state = { epoch: 0, bestEpoch: 0, bestAuroc: -Infinity, bestLoss: Infinity, history: [], options: o };
+    if (fs.existsSync(logPath)) fs.rmSync(logPath);
+  }
+  const tb = new TensorBoardWriter(o.runDir);
+  const batches = Math.ceil(n / o.batchSize);
+  const batch = new Float32Array(o.batchSize * per);
+  let sinceBest = state.epoch - state.bestEpoch;
+  let stoppedEarly = false;
+
+  for (let epoch = state.epoch + 1; epoch <= o.epochs; epoch++) {
+    if (sinceBest >= o.patience) {
+      stoppedEarly = true;
+      say(`early stop: no improvement of ${o.monitor} for ${o.patience} epochs (best epoch ${state.bestEpoch})`);
+      break;
+    }
+    const order = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), mulberry32(o.seed * 100_003 + epoch)) as Int32Array;
+    const clock = new ProgressClock(n);
+    let lossSum = 0;
+    for (let b = 0; b < batches; b++) {
+      const start = b * o.batchSize;
+      const size = Math.min(o.batchSize, n - start);
+      for (let i = 0; i < size; i++) batch.set(data.train.subarray(order[start + i] * per, (order[start + i] + 1) * per), i * per);
+      const x = tf.tensor4d(batch.subarray(0, size * per), [size, h, w, c]);
+      const loss = (await model.trainOnBatch(x, x)) as number;
+      x.dispose();
+      if (!Number.isFinite(loss))
+        throw new Error(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1}/${batches} (run ${o.runDir}; the last good checkpoint is in last/). Lower the learning rate or check the input data.`);
+      lossSum += loss * size;
+      if (callbacks.onBatch && ((b + 1) % o.progressEvery === 0 || b === batches - 1)) {
+        const t = clock.tick(start + size);
+        callbacks.onBatch({ epoch, epochs: o.epochs, batch: b + 1, batches, loss, imagesPerSecond: t.rate, etaSeconds: t.etaSeconds });
+      }
+    }
+    const trainSeconds = clock.tick(n).elapsedSeconds;
+    const v = await validate(model, data, o.score, 256);
+    const auc = v.valAuroc ?? -Infinity;
+    const improved =
+      o.monitor === "val_loss"
+        ? v.valLoss < state.bestLoss
+        : auc > state.bestAuroc || (auc === state.bestAuroc && v.valLoss < state.bestLoss);
+    const record: EpochRecord = {
+      epoch,
+      loss: lossSum / n,
+      valLoss: v.valLoss,
+      valAuroc: v.valAuroc,
+      seconds: trainSeconds,
+      imagesPerSecond: n / trainSeconds,
+      best: improved,
+      time: new Date().toISOString(),
+    };
+    if (improved) {
+      state.bestEpoch = epoch;
+      state.bestAuroc = auc;
+      state.bestLoss = v.valLoss;
+      sinceBest = 0;
+    } else sinceBest++;
+    const meta = { epoch, shape: data.shape, score: o.score, valLoss: v.valLoss, valAuroc: v.valAuroc, model: { ...DEFAULT_MODEL, ...o.model } };
+    if (improved) await saveModel(model, path.join(o.runDir, "best"), meta);
+    await saveModel(model, path.join(o.runDir, "last"), meta);
+    state.epoch = epoch;
+    state.history.push(record);
+    writeFileAtomic(statePath, JSON.stringify(state, null, 1));
+    fs.appendFileSync(logPath, JSON.stringify(record) + "\n");
+    tb.scalar("loss/train", record.loss, epoch);
+    tb.scalar("loss/validation", record.valLoss, epoch);
+    if (v.valAuroc !== null) tb.scalar("validation/auroc", v.valAuroc, epoch);
+    tb.scalar("speed/images_per_second", record.imagesPerSecond, epoch);
+    callbacks.onEpoch?.(record);
+  }
+  const best = fs.existsSync(path.join(o.runDir, "best", "model.json")) ? await loadModel(path.join(o.runDir, "best")) : model;
+  if (best !== model) model.dispose();
+  return { model: best, history: state.history, bestEpoch: state.bestEpoch, runDir: o.runDir, stoppedEarly };
+}
+
+/** The epoch records of a run folder (for charts), read from its log. */
+export function readRunLog(runDir: string): EpochRecord[] {
+  const logPath = path.join(runDir, "log.jsonl");
+  if (!fs.existsSync(logPath)) throw new Error(`no training log at ${logPath}`);
+  return fs.readFileSync(logPath, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+}

@@ -1,0 +1,97 @@
+/**
+ * Train the spill detector's autoencoder from the command line (the notebook runs the same code).
+ *
+ *   npm run train -- --epochs 20 --run runs/default
+ *   npm run train -- --data /path/to/wells --size 32x48 --channels 3 --filters 32,64,128 --batch 64 --fresh
+ *   npm run train -- --limit 2000 --epochs 3 --run runs/quick       # a short run
+ *
+ * Rerunning with the same --run resumes after its last finished epoch; --fresh starts over.
+ */
+import { parseArgs } from "node:util";
+import { prepareWells } from "../lib/dataset";
+import { bar, formatDuration } from "../lib/progress";
+import { initBackend } from "../lib/tf/backend";
+import { trainAutoencoder, TRAIN_DEFAULTS } from "../lib/train";
+import { ScoreName } from "../lib/scores";
+
+export function parseSize(text: string): { height: number; width: number } {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  if (!m) throw new Error(`--size must look like HEIGHTxWIDTH (e.g. 32x48), got "${text}"`);
+  return { height: Number(m[1]), width: Number(m[2]) };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      data: { type: "string" },
+      run: { type: "string", default: "runs/default" },
+      epochs: { type: "string", default: String(TRAIN_DEFAULTS.epochs) },
+      batch: { type: "string", default: String(TRAIN_DEFAULTS.batchSize) },
+      patience: { type: "string", default: String(TRAIN_DEFAULTS.patience) },
+      size: { type: "string", default: "32x48" },
+      channels: { type: "string", default: "3" },
+      filters: { type: "string", default: "32,64,128" },
+      lr: { type: "string", default: "0.001" },
+      loss: { type: "string", default: "mse" },
+      monitor: { type: "string", default: TRAIN_DEFAULTS.monitor },
+      score: { type: "string", default: TRAIN_DEFAULTS.score },
+      seed: { type: "string", default: "1" },
+      holdout: { type: "string", default: "0.1" },
+      limit: { type: "string" },
+      backend: { type: "string" },
+      fresh: { type: "boolean", default: false },
+    },
+  });
+  const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
+  console.log(`backend: ${backend}`);
+  const channels = Number(values.channels) as 1 | 3;
+  const size = { ...parseSize(values.size!), channels };
+  const ds = await prepareWells({
+    root: values.data,
+    size,
+    holdoutFraction: Number(values.holdout),
+    seed: Number(values.seed),
+    trainLimit: values.limit ? Number(values.limit) : undefined,
+    onProgress: (what, done, total) => {
+      if (done === total || done % 1000 === 0) process.stdout.write(`\rdecoding ${what} ${bar(done / total)} ${done}/${total}   `);
+    },
+  });
+  console.log(
+    `\ntrain ${ds.trainItems.length} normal images; validation ${ds.split.heldOut} held-out normals + ${ds.list.spill.length} spills; ` +
+      `input ${size.height}×${size.width}×${channels}`,
+  );
+  const result = await trainAutoencoder(
+    ds.trainData,
+    {
+      runDir: values.run!,
+      epochs: Number(values.epochs),
+      batchSize: Number(values.batch),
+      patience: Number(values.patience),
+      monitor: values.monitor as "val_loss" | "val_auroc",
+      score: values.score as ScoreName,
+      seed: Number(values.seed),
+      fresh: values.fresh,
+      model: { filters: values.filters!.split(",").map(Number), learningRate: Number(values.lr), loss: values.loss as "mse" | "mae" },
+    },
+    {
+      onMessage: (t) => console.log(t),
+      onBatch: (p) =>
+        process.stdout.write(
+          `\repoch ${p.epoch}/${p.epochs} ${bar(p.batch / p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(5)} ` +
+            `${p.imagesPerSecond.toFixed(0)} img/s ETA ${formatDuration(p.etaSeconds)}   `,
+        ),
+      onEpoch: (r) =>
+        console.log(
+          `\repoch ${r.epoch}: loss ${r.loss.toFixed(5)} val_loss ${r.valLoss.toFixed(5)} val_auroc ${r.valAuroc?.toFixed(4) ?? "-"} ` +
+            `${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(0)} img/s)${r.best ? " *best*" : ""}` + " ".repeat(30),
+        ),
+    },
+  );
+  console.log(`best epoch ${result.bestEpoch}; checkpoints in ${result.runDir}/best and ${result.runDir}/last; log ${result.runDir}/log.jsonl`);
+}
+
+if (require.main === module)
+  main().catch((e) => {
+    console.error(`\n✖ ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  });
