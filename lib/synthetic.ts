@@ -1,0 +1,98 @@
+/**
+ * Synthetic anomalies made from held-out normal wells, a second validation set of spill-like defects.
+ *
+ * Why: proliv/ is a single spill event (154 near-identical frames), so every reasonable detector separates it
+ * perfectly and validation AUROC saturates at 1.0; it cannot rank models or scores. Local defects of varied size,
+ * place and colour, pasted on held-out normals, measure what matters for unseen spills: does a *small* foreign
+ * region raise the score above normal variation? No test image is looked at to make them.
+ *
+ * Kinds (each a generic defect model used in anomaly-detection benchmarks):
+ *   speckle   an ellipse of bright, high-variance noise (molten metal glitter), radius 10–30 % of the image
+ *   stain     an ellipse made darker or brighter by 0.08–0.25 with a slight tint, soft-edged (a splash or residue)
+ *   cutpaste  a rectangle copied from another place of the same image (CutPaste, Li et al. 2021)
+ *
+ *   const syn = syntheticAnomalies(heldOutNormals, [32, 48, 3], { seed: 7 });
+ *   syn.data   // Float32Array, one defect per input image; syn.kinds[i] says which
+ */
+import { mulberry32, Rng } from "./random";
+
+export const ANOMALY_KINDS = ["speckle", "stain", "cutpaste"] as const;
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
+
+export interface SyntheticOptions {
+  seed?: number;
+  kinds?: readonly AnomalyKind[];
+  /** Radius range of ellipses and rectangles, as a fraction of the image's smaller side. */
+  minRadius?: number;
+  maxRadius?: number;
+}
+
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+function ellipse(rand: Rng, h: number, w: number, minR: number, maxR: number) {
+  const side = Math.min(h, w);
+  const ry = side * (minR + (maxR - minR) * rand());
+  const rx = ry * (0.7 + 0.8 * rand());
+  const cy = h * (0.25 + 0.5 * rand());
+  const cx = w * (0.25 + 0.5 * rand());
+  /** 1 inside, fading to 0 over the outer fifth. */
+  return (y: number, x: number) => {
+    const d = Math.sqrt(((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2);
+    return d >= 1 ? 0 : d <= 0.8 ? 1 : (1 - d) / 0.2;
+  };
+}
+
+/** Put one defect into a copy of `image` (HWC). */
+export function addDefect(image: Float32Array, shape: readonly [number, number, number], kind: AnomalyKind, rand: Rng, o: SyntheticOptions = {}): Float32Array {
+  const [h, w, c] = shape;
+  const minR = o.minRadius ?? 0.1;
+  const maxR = o.maxRadius ?? 0.3;
+  const out = Float32Array.from(image);
+  if (kind === "cutpaste") {
+    const side = Math.min(h, w);
+    const ph = Math.max(2, Math.round(2 * side * (minR + (maxR - minR) * rand())));
+    const pw = Math.max(2, Math.round(ph * (0.7 + 0.8 * rand())));
+    const sy = Math.floor(rand() * (h - ph)), sx = Math.floor(rand() * (w - pw));
+    const dy = Math.floor(rand() * (h - ph)), dx = Math.floor(rand() * (w - pw));
+    for (let y = 0; y < ph; y++)
+      for (let x = 0; x < pw; x++)
+        for (let k = 0; k < c; k++) out[((dy + y) * w + dx + x) * c + k] = image[((sy + y) * w + sx + x) * c + k];
+    return out;
+  }
+  const inside = ellipse(rand, h, w, minR, maxR);
+  const colour = Array.from({ length: c }, () => rand());
+  const shift = (rand() < 0.5 ? -1 : 1) * (0.08 + 0.17 * rand());
+  const tint = Array.from({ length: c }, () => 0.05 * (rand() - 0.5));
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const a = inside(y, x);
+      if (a === 0) continue;
+      const glitter = rand();
+      for (let k = 0; k < c; k++) {
+        const i = (y * w + x) * c + k;
+        const target =
+          kind === "speckle"
+            ? clamp01(0.55 + 0.45 * glitter * (0.6 + 0.4 * colour[k]) + 0.15 * (rand() - 0.5))
+            : clamp01(image[i] + shift + tint[k]);
+        out[i] = (1 - a) * image[i] + a * target;
+      }
+    }
+  return out;
+}
+
+/** One defect per input image, kinds taken in turn; reproducible by seed. */
+export function syntheticAnomalies(images: Float32Array, shape: readonly [number, number, number], options: SyntheticOptions = {}) {
+  const per = shape[0] * shape[1] * shape[2];
+  const n = images.length / per;
+  if (!Number.isInteger(n) || n === 0) throw new Error(`syntheticAnomalies: ${images.length} values is not a non-empty batch of ${shape.join("×")} images`);
+  const kinds = options.kinds ?? ANOMALY_KINDS;
+  const rand = mulberry32(options.seed ?? 7);
+  const data = new Float32Array(images.length);
+  const labels: AnomalyKind[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = kinds[i % kinds.length];
+    data.set(addDefect(images.subarray(i * per, (i + 1) * per), shape, kind, rand, options), i * per);
+    labels.push(kind);
+  }
+  return { data, kinds: labels };
+}

@@ -1,0 +1,73 @@
+/**
+ * The validation suite that chooses models and scores without test labels: held-out normals against
+ * (a) proliv/ spills and (b) synthetic defects on *other* held-out normals (lib/synthetic.ts), per score.
+ *
+ * proliv/ alone saturates (one spill event); the synthetic set keeps ranking models after that. Normals used to
+ * make defects are not used as negatives, so a defect is never compared with its own clean original.
+ *
+ *   const suite = buildValidationSuite(prepared.trainData.validation, shape, { seed: 7 });
+ *   const summary = await summarizeValidation(model, suite, shape, ["mse", "maxSmoothed"]);
+ */
+import * as tf from "@tensorflow/tfjs";
+import { auroc, metricsAtThreshold } from "./metrics";
+import { reconstruct } from "./predict";
+import { ScoreName, scoreBatch } from "./scores";
+import { AnomalyKind, syntheticAnomalies } from "./synthetic";
+import { percentile } from "./thresholds";
+
+export interface ValidationSuite {
+  normals: Float32Array;
+  proliv: Float32Array;
+  synthetic: Float32Array;
+  syntheticKinds: AnomalyKind[];
+}
+
+/** Split validation normals in two halves: negatives, and the originals of the synthetic defects. */
+export function buildValidationSuite(validation: { data: Float32Array; labels: Uint8Array }, shape: [number, number, number], options: { seed?: number } = {}): ValidationSuite {
+  const per = shape[0] * shape[1] * shape[2];
+  const normals: number[] = [], spills: number[] = [];
+  validation.labels.forEach((l, i) => (l === 0 ? normals : spills).push(i));
+  if (normals.length < 2) throw new Error("validation suite: need at least two held-out normal images");
+  const gather = (idx: number[]) => {
+    const out = new Float32Array(idx.length * per);
+    idx.forEach((j, k) => out.set(validation.data.subarray(j * per, (j + 1) * per), k * per));
+    return out;
+  };
+  const negatives = normals.filter((_, k) => k % 2 === 0);
+  const originals = normals.filter((_, k) => k % 2 === 1);
+  const syn = syntheticAnomalies(gather(originals), shape, { seed: options.seed ?? 7 });
+  return { normals: gather(negatives), proliv: gather(spills), synthetic: syn.data, syntheticKinds: syn.kinds };
+}
+
+export interface ScoreSummary {
+  score: ScoreName;
+  aurocProliv: number;
+  aurocSynthetic: number;
+  aurocByKind: Record<string, number>;
+  /** Share of synthetic defects / proliv spills above the 97.5th percentile of normal scores. */
+  tprSyntheticAtP975: number;
+  tprProlivAtP975: number;
+}
+
+function concat(a: Float32Array, b: Float32Array) {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+export async function summarizeValidation(model: tf.LayersModel, suite: ValidationSuite, shape: [number, number, number], scores: ScoreName[]): Promise<ScoreSummary[]> {
+  const rec = async (x: Float32Array) => ({ x, r: await reconstruct(model, x, shape) });
+  const sets = { normals: await rec(suite.normals), proliv: await rec(suite.proliv), synthetic: await rec(suite.synthetic) };
+  return scores.map((score) => {
+    const s = (k: keyof typeof sets) => scoreBatch(score, sets[k].x, sets[k].r, shape);
+    const neg = s("normals"), pro = s("proliv"), syn = s("synthetic");
+    const auc = (pos: Float32Array) =>
+      auroc([...Array(neg.length).fill(0), ...Array(pos.length).fill(1)], concat(neg, pos));
+    const t = percentile(Array.from(neg), 97.5);
+    const tprAt = (pos: Float32Array) => metricsAtThreshold(Array(pos.length).fill(1), pos, t).tpr;
+    const byKind: Record<string, number> = {};
+    for (const kind of new Set(suite.syntheticKinds)) byKind[kind] = auc(syn.filter((_, i) => suite.syntheticKinds[i] === kind));
+    return { score, aurocProliv: auc(pro), aurocSynthetic: auc(syn), aurocByKind: byKind, tprSyntheticAtP975: tprAt(syn), tprProlivAtP975: tprAt(pro) };
+  });
+}

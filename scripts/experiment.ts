@@ -1,0 +1,50 @@
+/**
+ * Validation figures of trained runs, for comparing experiments without test labels (README "Experiments").
+ *
+ *   npm run experiment -- runs/a runs/b            # best/ checkpoint of each run
+ *   npm run experiment -- runs/a --out experiments/results.jsonl
+ *
+ * For each run and score: AUROC of held-out normals vs proliv/, vs synthetic defects (all and per kind), and the
+ * share of spills / defects above the 97.5th percentile of normal scores.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { loadModel, readModelMetadata } from "../lib/checkpoint";
+import { prepareWells } from "../lib/dataset";
+import { table } from "../lib/display";
+import { SCORE_NAMES, ScoreName } from "../lib/scores";
+import { initBackend } from "../lib/tf/backend";
+import { readRunLog } from "../lib/train";
+import { buildValidationSuite, summarizeValidation } from "../lib/validation";
+
+async function main() {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, data: { type: "string" } } });
+  if (positionals.length === 0) throw new Error("name one or more run folders: npm run experiment -- runs/a");
+  await initBackend();
+  for (const run of positionals) {
+    const dir = path.join(run, "best");
+    const meta = readModelMetadata(dir) as { shape: [number, number, number]; epoch: number; model: Record<string, unknown> };
+    const [height, width, channels] = meta.shape;
+    const ds = await prepareWells({ root: values.data, size: { height, width, channels: channels as 1 | 3 } });
+    const suite = buildValidationSuite(ds.trainData.validation, meta.shape);
+    const model = await loadModel(dir);
+    const rows = await summarizeValidation(model, suite, meta.shape, SCORE_NAMES as unknown as ScoreName[]);
+    const history = readRunLog(run);
+    const seconds = history.reduce((s, r) => s + r.seconds, 0);
+    console.log(`\n${run}: best epoch ${meta.epoch} of ${history.length}, ${height}×${width}×${channels}, filters ${JSON.stringify(meta.model.filters)}, train ${seconds.toFixed(0)} s`);
+    console.log(["score", "AUROC proliv", "AUROC synthetic", "speckle", "stain", "cutpaste", "TPR syn @p97.5", "TPR proliv @p97.5"].join("\t"));
+    for (const r of rows)
+      console.log([r.score, r.aurocProliv, r.aurocSynthetic, r.aurocByKind.speckle, r.aurocByKind.stain, r.aurocByKind.cutpaste, r.tprSyntheticAtP975, r.tprProlivAtP975].map((v) => (typeof v === "number" ? v.toFixed(4) : v)).join("\t"));
+    if (values.out) {
+      fs.mkdirSync(path.dirname(values.out), { recursive: true });
+      fs.appendFileSync(values.out, JSON.stringify({ run, epoch: meta.epoch, epochs: history.length, shape: meta.shape, model: meta.model, trainSeconds: seconds, rows }) + "\n");
+    }
+    model.dispose();
+  }
+}
+
+main().catch((e) => {
+  console.error(`✖ ${e instanceof Error ? e.message : e}`);
+  process.exit(1);
+});
