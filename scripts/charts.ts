@@ -1,0 +1,180 @@
+/**
+ * Static PNG figures for the README, from a training run and (when there is one) an evaluation JSON.
+ *
+ *   npm run charts -- --run runs/final [--evaluation reports/evaluation.json] [--model models/wells-ae] [--out docs/img]
+ *
+ * Writes into --out (default docs/img):
+ *   loss.png, validation-auroc.png                  from <run>/log.jsonl
+ *   roc.png, pr.png, score-histogram.png,
+ *   metrics-vs-threshold.png                        from the evaluation JSON (default reports/evaluation.json, written by
+ *                                                   notebook 04; skipped with a message when absent or unrecognised)
+ *   reconstructions.png                             5 validation normals (left) and 5 spills (right), each with the model's
+ *                                                   reconstruction and error map (--model, default <run>/best), made with sharp
+ *
+ * The charts are lib/charts' specs, the ones the notebooks show, drawn by plotly in headless Chromium: Debian's
+ * `chromium` driven by playwright-core (`apt-get install -y chromium`; no browser is ever downloaded).
+ * The validation split is recomputed with lib/dataset's defaults (10 % held out, seed 1), as the notebook and
+ * `npm run train` use; --holdout and --seed must match the run's if it was trained otherwise.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { writeFileAtomic } from "../lib/atomic";
+import {
+  type ChartSpec,
+  evaluationCharts,
+  lossCurves,
+  pickExamples,
+  pngGrid,
+  reconstructionExamples,
+  reconstructionTiles,
+  selectImages,
+  validationCurves,
+} from "../lib/charts";
+import { loadModel, readModelMetadata } from "../lib/checkpoint";
+import { chart, plotlyLoader } from "../lib/display";
+import { loadCached } from "../lib/image-cache";
+import { resolveData } from "../lib/paths";
+import { reconstruct } from "../lib/predict";
+import { initBackend } from "../lib/tf/backend";
+import { readRunLog } from "../lib/train";
+import { listWells, splitWells } from "../lib/wells";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const WIDTH = 800;
+const HEIGHT = 450;
+
+/** Draws ChartSpecs to PNG in one headless Chromium page. */
+async function openRenderer() {
+  // Required lazily: playwright-core is a devDependency, needed only here.
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  const page = await browser.newPage({ viewport: { width: WIDTH, height: HEIGHT }, deviceScaleFactor: 2 });
+  const loader = plotlyLoader();
+  return {
+    async render(spec: ChartSpec): Promise<Buffer> {
+      const html = chart(spec.traces, { ...spec.options, width: WIDTH, height: HEIGHT });
+      await page.setContent(`<!doctype html><html><body style="margin:0;width:${WIDTH}px;background:#fff">${loader}${html}</body></html>`);
+      // chart() draws as soon as the bundle is there; the plot is done when its SVG exists.
+      await page.waitForSelector(".js-plotly-plot .main-svg", { timeout: 20_000 });
+      return page.locator(".js-plotly-plot").screenshot({ animations: "disabled" });
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** The example-reconstructions grid: per row a normal (input, reconstruction, error), a spacer, a spill (the same). */
+async function reconstructionsPng(modelDir: string, holdout: number, seed: number): Promise<Buffer> {
+  const meta = readModelMetadata(modelDir) as { shape?: unknown };
+  const shape = meta.shape;
+  if (!(Array.isArray(shape) && shape.length === 3 && shape.every((d) => Number.isInteger(d) && d > 0)))
+    throw new Error(`${modelDir}/model.json: its metadata has no input shape [height, width, channels] (saved by lib/train?)`);
+  const [height, width, channels] = shape as [number, number, number];
+  if (channels !== 1 && channels !== 3) throw new Error(`${modelDir}: input channels must be 1 or 3, got ${channels}`);
+  await initBackend();
+  const model = await loadModel(modelDir);
+  const split = splitWells(listWells(resolveData("wells")), { holdoutFraction: holdout, seed });
+  const validation = await loadCached(split.validation, { height, width, channels });
+  const picked = pickExamples(validation.labels, 5);
+  const inputs = selectImages(validation.data, picked, shape as [number, number, number]);
+  const recons = await reconstruct(model, inputs, [height, width, channels]);
+  model.dispose();
+  const examples = reconstructionExamples(inputs, recons, picked.map((i) => validation.labels[i]), [height, width, channels]);
+  const { tiles, max } = await reconstructionTiles(examples, [height, width, channels], { scale: 4 });
+  // Per row: a normal's three tiles, a white spacer, a spill's three tiles.
+  const spacer = await sharp({ create: { width: 20, height: 1, channels: 3, background: "#ffffff" } }).png().toBuffer();
+  const rows: (Buffer | null)[][] = [];
+  for (let k = 0; k + 1 < tiles.length; k += 2) {
+    const [n, s] = [tiles[k], tiles[k + 1]];
+    rows.push([n.input, n.recon, n.error, spacer, s.input, s.recon, s.error]);
+  }
+  const scores = (label: number) => examples.filter((e) => e.label === label).map((e) => e.mse.toExponential(2)).join(", ");
+  console.log(`  reconstructions: MSE of the normals ${scores(0)}; of the spills ${scores(1)}; error colour scale 0…${max.toExponential(2)}`);
+  const gap = 4;
+  const grid = await pngGrid(rows, { gap });
+  // Headings over the two groups, when this machine's libvips can render text (it needs a font).
+  const spillLeft = gap + 3 * (width * 4 + gap) + 20 + gap;
+  const headings = await Promise.all([
+    textPng("held-out normals: input · reconstruction · error"),
+    textPng(`spills (proliv/): input · reconstruction · error   (error colours 0 … ${max.toExponential(1)}, shared)`),
+  ]);
+  if (headings.some((h) => h === null)) return grid;
+  return sharp(grid)
+    .extend({ top: 26, background: "#ffffff" })
+    .composite([
+      { input: headings[0]!, left: gap, top: 6 },
+      { input: headings[1]!, left: spillLeft, top: 6 },
+    ])
+    .png()
+    .toBuffer();
+}
+
+/** A line of dark text as a transparent PNG, or null when libvips cannot render text here. */
+async function textPng(text: string): Promise<Buffer | null> {
+  try {
+    return await sharp({ text: { text, font: "sans 13", dpi: 72, rgba: true } }).png().toBuffer();
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      run: { type: "string" },
+      evaluation: { type: "string" },
+      model: { type: "string" },
+      out: { type: "string", default: "docs/img" },
+      holdout: { type: "string", default: "0.1" },
+      seed: { type: "string", default: "1" },
+    },
+  });
+  if (!values.run) throw new Error("name the run folder: npm run charts -- --run runs/<name> [--evaluation reports/evaluation.json] [--model dir]");
+  if (!fs.existsSync(CHROMIUM)) {
+    console.error(`✖ ${CHROMIUM} is missing: the charts are drawn by headless Chromium. Install it with\n    apt-get install -y chromium`);
+    process.exit(1);
+  }
+  const out = values.out!;
+  const written: string[] = [];
+  const save = (name: string, png: Buffer) => {
+    const file = path.join(out, `${name}.png`);
+    writeFileAtomic(file, png);
+    written.push(file);
+  };
+
+  const history = readRunLog(values.run);
+  const specs: { name: string; spec: ChartSpec }[] = [
+    { name: "loss", spec: lossCurves(history) },
+    { name: "validation-auroc", spec: validationCurves(history) },
+  ];
+  const evaluationFile = values.evaluation ?? "reports/evaluation.json";
+  if (!fs.existsSync(evaluationFile)) {
+    if (values.evaluation) throw new Error(`--evaluation ${evaluationFile}: no such file`);
+    console.log(`skipping ROC / PR / score charts: ${evaluationFile} does not exist (notebook 04 writes it)`);
+  } else {
+    try {
+      const figures = evaluationCharts(JSON.parse(fs.readFileSync(evaluationFile, "utf8")));
+      console.log(`evaluation charts from ${evaluationFile} (${figures.source}): ${figures.charts.map((c) => c.name).join(", ")}`);
+      specs.push(...figures.charts);
+    } catch (e) {
+      console.log(`skipping ROC / PR / score charts: ${evaluationFile}: ${(e as Error).message}`);
+    }
+  }
+
+  const renderer = await openRenderer();
+  try {
+    for (const { name, spec } of specs) save(name, await renderer.render(spec));
+  } finally {
+    await renderer.close();
+  }
+  save("reconstructions", await reconstructionsPng(values.model ?? path.join(values.run, "best"), Number(values.holdout), Number(values.seed)));
+  console.log(`wrote ${written.length} PNG files:\n  ${written.join("\n  ")}`);
+}
+
+if (require.main === module)
+  main().catch((e) => {
+    console.error(`✖ ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  });
