@@ -1,0 +1,140 @@
+/**
+ * Training and inference speed of the project's autoencoder (lib/model.ts) on every TensorFlow.js backend here,
+ * optionally against the same network in PyTorch (bench/torch_ae.py) in the same run.
+ *
+ *   node --expose-gc --import tsx bench/train-speed.bench.ts                       # 32×48×3, 32/64/128, batch 64
+ *   node --expose-gc --import tsx bench/train-speed.bench.ts --vs-torch
+ *   node --expose-gc --import tsx bench/train-speed.bench.ts --preset small        # 64×64×1, 16/32/64, batch 32
+ *   node --expose-gc --import tsx bench/train-speed.bench.ts --height 64 --width 64 --channels 3 --filters 32,64,128 --batch 64
+ *   (--steps N timed training steps, --backends wasm,cpu to choose, --infer-batch N)
+ *
+ * Each backend runs in its own process so its peak memory (RSS) is its own. Train img/s is model.trainOnBatch on
+ * random batches after warm-up steps; infer img/s is model.predict on one large batch. "per CPU-s" divides by the
+ * CPU time the process used instead of wall time: on a shared machine it shows the work done, not the waiting
+ * (tfjs-wasm uses one thread in Node; PyTorch is given two).
+ */
+import { spawnSync } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { BACKEND_ORDER, initBackend, type BackendName } from "../lib/tf/backend";
+import { modelArgs } from "../lib/tf/profile";
+import { buildAutoencoder, DEFAULT_MODEL } from "../lib/model";
+
+interface Result {
+  backend: string;
+  train: number; // images per wall second
+  trainCpu: number; // images per CPU second
+  infer: number;
+  inferCpu: number;
+  rssMb: number;
+  note?: string;
+}
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const cfg = modelArgs(argv, { ...DEFAULT_MODEL, batch: 64 });
+
+/** Time f: wall and CPU milliseconds. */
+async function timed(f: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await f();
+  const c = process.cpuUsage(c0);
+  return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+}
+
+/** One backend, in this process: prints a JSON Result. */
+async function child(wanted: BackendName): Promise<void> {
+  const got = await initBackend(wanted);
+  if (got !== wanted) throw new Error(`backend ${wanted} is not available (got ${got})`);
+  const slow = got === "cpu";
+  const steps = Number(flag("steps") ?? (slow ? 2 : 8));
+  const warmup = slow ? 1 : 3;
+  const inferBatch = Number(flag("infer-batch") ?? (slow ? cfg.batch : 256));
+  const model = buildAutoencoder(cfg);
+  const shape = [cfg.batch, cfg.height, cfg.width, cfg.channels];
+  const batches = [0, 1, 2].map((i) => tf.randomUniform(shape, 0, 1, "float32", i + 1));
+  for (let i = 0; i < warmup; i++) await model.trainOnBatch(batches[i % 3], batches[i % 3]);
+  const train = await timed(async () => {
+    for (let i = 0; i < steps; i++) await model.trainOnBatch(batches[i % 3], batches[i % 3]);
+  });
+  const big = tf.randomUniform([inferBatch, cfg.height, cfg.width, cfg.channels], 0, 1, "float32", 9);
+  tf.tidy(() => (model.predict(big, { batchSize: inferBatch }) as tf.Tensor).dataSync()); // warm-up
+  const reps = slow ? 1 : 3;
+  const infer = await timed(async () => {
+    for (let i = 0; i < reps; i++) tf.tidy(() => (model.predict(big, { batchSize: inferBatch }) as tf.Tensor).dataSync());
+  });
+  const images = steps * cfg.batch;
+  const result: Result = {
+    backend: got,
+    train: (1000 * images) / train.wall,
+    trainCpu: (1000 * images) / train.cpu,
+    infer: (1000 * reps * inferBatch) / infer.wall,
+    inferCpu: (1000 * reps * inferBatch) / infer.cpu,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  console.log(JSON.stringify(result));
+}
+
+function runChild(backend: BackendName): Result | string {
+  const passOn = argv.filter((a, i) => a !== "--vs-torch" && a !== "--backends" && argv[i - 1] !== "--backends");
+  const args = [...process.execArgv, __filename, "--child", backend, ...passOn];
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", env: { ...process.env, TF_BACKEND: "" } });
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  if (r.status !== 0 || !line.startsWith("{")) return (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`).slice(0, 200);
+  return JSON.parse(line) as Result;
+}
+
+function runTorch(): Result | string {
+  const python = "/usr/bin/python3";
+  const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0) return "PyTorch is not importable by /usr/bin/python3: install it with `apt-get install -y python3-torch`";
+  const script = path.join(__dirname, "torch_ae.py");
+  const args = [script, "--height", `${cfg.height}`, "--width", `${cfg.width}`, "--channels", `${cfg.channels}`, "--filters", cfg.filters.join(","), "--batch", `${cfg.batch}`];
+  const r = spawnSync(python, args, { encoding: "utf8" });
+  if (r.status !== 0) return `torch_ae.py failed: ${r.stderr.trim().split("\n").pop()}`;
+  const j = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  return { backend: `${j.framework} (${j.threads} threads)`, train: j.train_img_s, trainCpu: j.train_img_cpu_s, infer: j.infer_img_s, inferCpu: j.infer_img_cpu_s, rssMb: j.peak_rss_mb };
+}
+
+async function main() {
+  const only = flag("child");
+  if (only) return child(only as BackendName);
+
+  const list = (flag("backends")?.split(",") ?? BACKEND_ORDER) as BackendName[];
+  for (const b of list) if (!BACKEND_ORDER.includes(b)) throw new Error(`--backends: unknown backend "${b}" (known: ${BACKEND_ORDER.join(", ")})`);
+  console.log(
+    `autoencoder ${cfg.height}×${cfg.width}×${cfg.channels}, filters ${cfg.filters.join("/")}, batch ${cfg.batch}; ` +
+      `node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)}`,
+  );
+  const rows: Result[] = [];
+  for (const b of list) {
+    const r = runChild(b);
+    if (typeof r === "string") console.log(`${b}: not run (${r})`);
+    else rows.push(r);
+  }
+  let torch: Result | undefined;
+  if (argv.includes("--vs-torch")) {
+    const r = runTorch();
+    if (typeof r === "string") console.log(`pytorch: not run (${r})`);
+    else rows.push((torch = r));
+  }
+  const f = (v: number | undefined, w = 8) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(1)).padStart(w);
+  console.log(`${"backend".padEnd(32)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"infer img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"peak RSS MB".padStart(11)}`);
+  for (const r of rows) console.log(`${r.backend.padEnd(32)} ${f(r.train, 11)} ${f(r.trainCpu, 9)} ${f(r.infer, 11)} ${f(r.inferCpu, 9)} ${f(r.rssMb, 11)}`);
+  const wasm = rows.find((r) => r.backend === "wasm");
+  if (torch && wasm)
+    console.log(
+      `wasm / pytorch: train ${(wasm.train / torch.train).toFixed(2)}× (per CPU-s ${(wasm.trainCpu / torch.trainCpu).toFixed(2)}×), ` +
+        `inference ${(wasm.infer / torch.infer).toFixed(2)}× (per CPU-s ${(wasm.inferCpu / torch.inferCpu).toFixed(2)}×)`,
+    );
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+/**
+ * Two cheap wins for training on the wasm backend, found by profiling (bench/profile.ts):
+ *
+ * - Identity: the stock kernel copies its input. The engine runs it on every tensor a gradient saves (≈40 per
+ *   training step of the autoencoder, 2–3% of the step); sharing the data (as the cpu backend and wasm's own
+ *   Reshape do) costs nothing, and no kernel writes into its inputs.
+ * - Sum over leading axes (a bias gradient: [N, H, W, C] → [C]): the stock kernel first transposes the reduced
+ *   axes to the end (a full copy, then a strided sum), ≈8% of the step. Here the rows are added pairwise with the
+ *   backend's own SIMD Add (the first half plus the second half, repeatedly): no transpose, ⌈log2 rows⌉ calls,
+ *   and pairwise float32 sums are as accurate as they are fast. Other reductions go to the stock kernel.
+ *
+ *   makeSumWasm(() => stockKernelFunc)   // a kernelFunc for Sum on "wasm"
+ */
+import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import { wasmInternals, type WasmBackendLike } from "./wasm-heap";
+
+interface KernelArgs {
+  inputs: Record<string, TensorInfo>;
+  backend: unknown;
+  attrs?: NamedAttrMap;
+}
+
+/** Identity that shares its input's data (reference-counted) instead of copying it. */
+export function identityWasm(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** How many leading axes `axis` reduces when it is exactly 0..k−1 (k < rank), else 0. */
+export function leadingAxes(axis: number | number[] | undefined, rank: number): number {
+  const list = axis === undefined ? [...Array(rank).keys()] : Array.isArray(axis) ? axis : [axis];
+  const axes = [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+  if (axes.length === 0 || axes.length >= rank) return 0;
+  return axes.every((a, i) => a === i) ? axes.length : 0;
+}
+
+/** Sum for the wasm backend: leading-axes float32 reductions here, the rest to `fallback` (the stock kernel). */
+export function makeSumWasm(fallback: () => KernelFunc | undefined): KernelFunc {
+  return ((args: KernelArgs): TensorInfo => {
+    const { x } = args.inputs;
+    const attrs = args.attrs ?? {};
+    const k = x.dtype === "float32" ? leadingAxes(attrs.axis as number | number[] | undefined, x.shape.length) : 0;
+    if (k === 0) {
+      const stock = fallback();
+      if (!stock) throw new Error("Sum (project kernel): no stock wasm Sum to fall back to");
+      return stock(args as Parameters<KernelFunc>[0]) as TensorInfo;
+    }
+    const backend = args.backend as WasmBackendLike;
+    const heap = wasmInternals(backend);
+    const rows = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
+    const rest = x.shape.slice(k);
+    const cols = rest.reduce((p, d) => p * d, 1);
+    const outShape = attrs.keepDims ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
+    const out = backend.makeOutput(outShape, "float32");
+    const xAt = heap.offsetOf(x);
+    const outAt = heap.offsetOf(out);
+    if (rows === 1) {
+      heap.f32(outAt, cols).set(heap.f32(xAt, cols));
+      return out;
+    }
+    // Rows [0, h) += rows [n − h, n): with n odd the middle row stays where it is and joins the next round.
+    const half = (from: number, to: number, n: number) => {
+      const h = Math.floor(n / 2);
+      const a = heap.view(from, [h * cols]);
+      const b = heap.view(from + 4 * (n - h) * cols, [h * cols]);
+      const o = heap.view(to, [h * cols]);
+      heap.add(a, b, o);
+      [a, b, o].forEach(heap.release);
+      return n - h;
+    };
+    const scratch = heap.alloc(Math.ceil(rows / 2) * cols);
+    let n = rows;
+    if (n % 2 === 1) heap.f32(scratch + 4 * Math.floor(n / 2) * cols, cols).set(heap.f32(xAt + 4 * Math.floor(n / 2) * cols, cols));
+    n = half(xAt, scratch, n); // the input is read, never written
+    while (n > 1) n = half(scratch, scratch, n);
+    heap.f32(outAt, cols).set(heap.f32(scratch, cols));
+    heap.free(scratch);
+    return out;
+  }) as unknown as KernelFunc;
+}
