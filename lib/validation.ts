@@ -71,3 +71,9 @@ export async function summarizeValidation(model: tf.LayersModel, suite: Validati
     return { score, aurocProliv: auc(pro), aurocSynthetic: auc(syn), aurocByKind: byKind, tprSyntheticAtP975: tprAt(syn), tprProlivAtP975: tprAt(pro) };
   });
 }
+
+/** The score that separates synthetic defects best (ties: the earlier in the list). proliv/ saturates, so it cannot choose. */
+export function chooseScore(summary: ScoreSummary[]): ScoreName {
+  if (summary.length === 0) throw new Error("chooseScore: no score summaries");
+  return summary.reduce((best, r) => (r.aurocSynthetic > best.aurocSynthetic ? r : best)).score;
+}
