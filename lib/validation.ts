@@ -77,3 +77,31 @@ export function chooseScore(summary: ScoreSummary[]): ScoreName {
   if (summary.length === 0) throw new Error("chooseScore: no score summaries");
   return summary.reduce((best, r) => (r.aurocSynthetic > best.aurocSynthetic ? r : best)).score;
 }
+
+/**
+ * Label-free check of whether validation normals represent the images the detector will meet: quantiles of the
+ * held-out normals' scores against quantiles of *unlabelled* deployment scores (say, the test images without their
+ * labels). Spills are rare, so the deployment median and quartile are normals' figures; a ratio well above 1 says
+ * deployment normals score higher than validation normals, and a percentile of validation normals will flag too many.
+ *
+ *   scoreShift(heldOutNormalScores, deploymentScores)  // [{ quantile: 50, heldOut, deployment, ratio }, …]
+ */
+export function scoreShift(heldOutNormals: ArrayLike<number>, deployment: ArrayLike<number>, quantiles = [50, 75, 90]) {
+  if (heldOutNormals.length === 0 || deployment.length === 0) throw new Error("scoreShift: both score lists must be non-empty");
+  return quantiles.map((q) => {
+    const heldOut = percentile(heldOutNormals, q), dep = percentile(deployment, q);
+    return { quantile: q, heldOut, deployment: dep, ratio: dep / heldOut };
+  });
+}
+
+/**
+ * A threshold calibrated on unlabelled deployment images: flag the top `maxSpillShare` of their scores. Its only
+ * assumption is a prior that spills are at most that share of wells; no label is read.
+ *
+ *   deploymentThreshold(unlabelledScores, 0.05)   // the 95th percentile of the unlabelled scores
+ */
+export function deploymentThreshold(unlabelled: ArrayLike<number>, maxSpillShare = 0.05): number {
+  if (!(maxSpillShare > 0 && maxSpillShare < 1)) throw new Error(`deploymentThreshold: maxSpillShare must be in (0, 1), got ${maxSpillShare}`);
+  if (unlabelled.length === 0) throw new Error("deploymentThreshold: no unlabelled scores");
+  return percentile(unlabelled, 100 * (1 - maxSpillShare));
+}
