@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "./atomic";
+import { AugmentOptions, augmentInPlace, DEFAULT_AUGMENT } from "./augment";
 import { loadModel, saveModel } from "./checkpoint";
 import { auroc } from "./metrics";
 import { AutoencoderConfig, buildAutoencoder, DEFAULT_MODEL } from "./model";
@@ -45,6 +46,8 @@ export interface TrainOptions {
   fresh?: boolean;
   /** Report progress every this many batches (default 10). */
   progressEvery?: number;
+  /** Jitter brightness, contrast and orientation of training images (lib/augment); true means DEFAULT_AUGMENT. */
+  augment?: boolean | AugmentOptions;
 }
 
 export interface BatchProgress {
@@ -154,6 +157,7 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
     if (fs.existsSync(logPath)) fs.rmSync(logPath);
   }
   const tb = new TensorBoardWriter(o.runDir);
+  const augment: AugmentOptions | null = o.augment === true ? DEFAULT_AUGMENT : o.augment ? o.augment : null;
   const batches = Math.ceil(n / o.batchSize);
   const batch = new Float32Array(o.batchSize * per);
   let sinceBest = state.epoch - state.bestEpoch;
@@ -167,11 +171,13 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
     }
     const order = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), mulberry32(o.seed * 100_003 + epoch)) as Int32Array;
     const clock = new ProgressClock(n);
+    const augmentRand = mulberry32(o.seed * 7_919 + epoch);
     let lossSum = 0;
     for (let b = 0; b < batches; b++) {
       const start = b * o.batchSize;
       const size = Math.min(o.batchSize, n - start);
       for (let i = 0; i < size; i++) batch.set(data.train.subarray(order[start + i] * per, (order[start + i] + 1) * per), i * per);
+      if (augment) augmentInPlace(batch, data.shape, size, augmentRand, augment);
       const x = tf.tensor4d(batch.subarray(0, size * per), [size, h, w, c]);
       const loss = (await model.trainOnBatch(x, x)) as number;
       x.dispose();
@@ -206,7 +212,7 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
       state.bestLoss = v.valLoss;
       sinceBest = 0;
     } else sinceBest++;
-    const meta = { epoch, shape: data.shape, score: o.score, valLoss: v.valLoss, valAuroc: v.valAuroc, model: { ...DEFAULT_MODEL, ...o.model } };
+    const meta = { epoch, shape: data.shape, score: o.score, augment, valLoss: v.valLoss, valAuroc: v.valAuroc, model: { ...DEFAULT_MODEL, ...o.model } };
     if (improved) await saveModel(model, path.join(o.runDir, "best"), meta);
     await saveModel(model, path.join(o.runDir, "last"), meta);
     state.epoch = epoch;

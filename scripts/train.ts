@@ -3,6 +3,7 @@
  *
  *   npm run train -- --epochs 20 --run runs/default
  *   npm run train -- --data /path/to/wells --size 32x48 --channels 3 --filters 32,64,128 --batch 64 --fresh
+ *   npm run train -- --augment --run runs/augmented      # brightness/contrast/flip jitter
  *   npm run train -- --limit 2000 --epochs 3 --run runs/quick       # a short run
  *
  * Rerunning with the same --run resumes after its last finished epoch; --fresh starts over.
@@ -40,6 +41,7 @@ async function main() {
       limit: { type: "string" },
       backend: { type: "string" },
       fresh: { type: "boolean", default: false },
+      augment: { type: "boolean", default: false },
     },
   });
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
@@ -71,6 +73,7 @@ async function main() {
       score: values.score as ScoreName,
       seed: Number(values.seed),
       fresh: values.fresh,
+      augment: values.augment,
       model: { filters: values.filters!.split(",").map(Number), learningRate: Number(values.lr), loss: values.loss as "mse" | "mae" },
     },
     {
