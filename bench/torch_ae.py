@@ -14,14 +14,20 @@ Architecture mirrored (filters f1, f2, f3 = --filters, c = --channels, input c x
 the multiply-adds are identical, which is what a speed comparison needs.)
 
 Usage: /usr/bin/python3 bench/torch_ae.py --height 32 --width 48 --channels 3 --filters 32,64,128 --batch 64
-Prints one JSON object: train and inference images per wall second and per CPU second (all threads), peak RSS.
+Prints one JSON object: train and inference images per wall second and per CPU second (all threads), peak RSS,
+and which BLAS PyTorch loaded. Debian's python3-torch links the generic libblas.so.3, which is the slow reference
+BLAS unless OpenBLAS is installed (apt-get install -y libopenblas0-pthread): ConvTranspose2d goes through it.
+OMP_WAIT_POLICY defaults to PASSIVE here: with the default spinning, two OpenMP threads on a machine whose other
+core is busy stall each other (measured: 21 img/s instead of 360).
 """
 import argparse
 import json
+import os
 import resource
 import time
 
-import torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # must be set before torch starts OpenMP
+import torch  # noqa: E402
 from torch import nn
 
 
@@ -35,6 +41,17 @@ def build(channels, filters):
         c = f
     layers += [nn.Conv2d(c, channels, 3, stride=1, padding=1), nn.Sigmoid()]
     return nn.Sequential(*layers)
+
+
+def loaded_blas():
+    """The BLAS library mapped into this process: "openblas", "reference" (netlib libblas) or a path."""
+    with open("/proc/self/maps") as f:
+        paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+    if any("openblas" in p for p in paths):
+        return "openblas"
+    if any(p.endswith("/blas/libblas.so.3") or "libblas.so" in p for p in paths):
+        return "reference"
+    return ",".join(sorted(paths)) or "none"
 
 
 def main():
@@ -97,6 +114,7 @@ def main():
         "infer_img_cpu_s": a.infer_batch * reps / infer_cpu,
         "last_loss": loss,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "blas": loaded_blas(),
     }))
 
 

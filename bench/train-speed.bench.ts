@@ -6,12 +6,13 @@
  *   node --expose-gc --import tsx bench/train-speed.bench.ts --vs-torch
  *   node --expose-gc --import tsx bench/train-speed.bench.ts --preset small        # 64×64×1, 16/32/64, batch 32
  *   node --expose-gc --import tsx bench/train-speed.bench.ts --height 64 --width 64 --channels 3 --filters 32,64,128 --batch 64
- *   (--steps N timed training steps, --backends wasm,cpu to choose, --infer-batch N)
+ *   (--steps N timed training steps, --backends wasm,cpu to choose, --infer-batch N, --torch-threads 2,1)
  *
  * Each backend runs in its own process so its peak memory (RSS) is its own. Train img/s is model.trainOnBatch on
  * random batches after warm-up steps; infer img/s is model.predict on one large batch. "per CPU-s" divides by the
  * CPU time the process used instead of wall time: on a shared machine it shows the work done, not the waiting
- * (tfjs-wasm uses one thread in Node; PyTorch is given two).
+ * (tfjs-wasm uses one thread in Node). PyTorch runs with 2 threads, as a user would, and with 1 (on a busy machine
+ * its second thread rarely gets a core); bench/torch_ae.py reports which BLAS it loaded.
  */
 import { spawnSync } from "node:child_process";
 import * as os from "node:os";
@@ -50,7 +51,7 @@ async function timed(f: () => Promise<void>): Promise<{ wall: number; cpu: numbe
 /** One backend, in this process: prints a JSON Result. */
 async function child(wanted: BackendName): Promise<void> {
   const got = await initBackend(wanted);
-  if (got !== wanted) throw new Error(`backend ${wanted} is not available (got ${got})`);
+  if (got !== wanted) throw new Error(`backend ${wanted} cannot start here (initBackend fell back to ${got})`);
   const slow = got === "cpu";
   const steps = Number(flag("steps") ?? (slow ? 2 : 8));
   const warmup = slow ? 1 : 3;
@@ -63,10 +64,16 @@ async function child(wanted: BackendName): Promise<void> {
     for (let i = 0; i < steps; i++) await model.trainOnBatch(batches[i % 3], batches[i % 3]);
   });
   const big = tf.randomUniform([inferBatch, cfg.height, cfg.width, cfg.channels], 0, 1, "float32", 9);
-  tf.tidy(() => (model.predict(big, { batchSize: inferBatch }) as tf.Tensor).dataSync()); // warm-up
+  // (Not tf.tidy(() => y.dataSync()): tidy walks a returned typed array element by element.)
+  const predict = () => {
+    const y = model.predict(big, { batchSize: inferBatch }) as tf.Tensor;
+    y.dataSync();
+    y.dispose();
+  };
+  predict(); // warm-up
   const reps = slow ? 1 : 3;
   const infer = await timed(async () => {
-    for (let i = 0; i < reps; i++) tf.tidy(() => (model.predict(big, { batchSize: inferBatch }) as tf.Tensor).dataSync());
+    for (let i = 0; i < reps; i++) predict();
   });
   const images = steps * cfg.batch;
   const result: Result = {
@@ -89,16 +96,23 @@ function runChild(backend: BackendName): Result | string {
   return JSON.parse(line) as Result;
 }
 
-function runTorch(): Result | string {
+function runTorch(threads: number): Result | string {
   const python = "/usr/bin/python3";
   const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.status !== 0) return "PyTorch is not importable by /usr/bin/python3: install it with `apt-get install -y python3-torch`";
   const script = path.join(__dirname, "torch_ae.py");
-  const args = [script, "--height", `${cfg.height}`, "--width", `${cfg.width}`, "--channels", `${cfg.channels}`, "--filters", cfg.filters.join(","), "--batch", `${cfg.batch}`];
+  const args = [script, "--height", `${cfg.height}`, "--width", `${cfg.width}`, "--channels", `${cfg.channels}`, "--filters", cfg.filters.join(","), "--batch", `${cfg.batch}`, "--threads", `${threads}`];
   const r = spawnSync(python, args, { encoding: "utf8" });
   if (r.status !== 0) return `torch_ae.py failed: ${r.stderr.trim().split("\n").pop()}`;
   const j = JSON.parse(r.stdout.trim().split("\n").pop()!);
-  return { backend: `${j.framework} (${j.threads} threads)`, train: j.train_img_s, trainCpu: j.train_img_cpu_s, infer: j.infer_img_s, inferCpu: j.infer_img_cpu_s, rssMb: j.peak_rss_mb };
+  return {
+    backend: `${j.framework} (${j.threads} thread${j.threads === 1 ? "" : "s"}, ${j.blas} BLAS)`,
+    train: j.train_img_s,
+    trainCpu: j.train_img_cpu_s,
+    infer: j.infer_img_s,
+    inferCpu: j.infer_img_cpu_s,
+    rssMb: j.peak_rss_mb,
+  };
 }
 
 async function main() {
@@ -117,20 +131,29 @@ async function main() {
     if (typeof r === "string") console.log(`${b}: not run (${r})`);
     else rows.push(r);
   }
-  let torch: Result | undefined;
+  const torch: Result[] = [];
   if (argv.includes("--vs-torch")) {
-    const r = runTorch();
-    if (typeof r === "string") console.log(`pytorch: not run (${r})`);
-    else rows.push((torch = r));
+    for (const t of (flag("torch-threads") ?? "2,1").split(",").map(Number)) {
+      if (!Number.isInteger(t) || t < 1) throw new Error(`--torch-threads: positive integers separated by commas, got "${flag("torch-threads")}"`);
+      const r = runTorch(t);
+      if (typeof r === "string") {
+        console.log(`pytorch: not run (${r})`);
+        break;
+      }
+      rows.push(r);
+      torch.push(r);
+    }
+    if (torch.some((t) => t.backend.includes("reference BLAS")))
+      console.log("note: PyTorch loaded Debian's reference BLAS (slow ConvTranspose2d); `apt-get install -y libopenblas0-pthread` for a fair comparison");
   }
   const f = (v: number | undefined, w = 8) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(1)).padStart(w);
-  console.log(`${"backend".padEnd(32)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"infer img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"peak RSS MB".padStart(11)}`);
-  for (const r of rows) console.log(`${r.backend.padEnd(32)} ${f(r.train, 11)} ${f(r.trainCpu, 9)} ${f(r.infer, 11)} ${f(r.inferCpu, 9)} ${f(r.rssMb, 11)}`);
+  console.log(`${"backend".padEnd(44)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"infer img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"peak RSS MB".padStart(11)}`);
+  for (const r of rows) console.log(`${r.backend.padEnd(44)} ${f(r.train, 11)} ${f(r.trainCpu, 9)} ${f(r.infer, 11)} ${f(r.inferCpu, 9)} ${f(r.rssMb, 11)}`);
   const wasm = rows.find((r) => r.backend === "wasm");
-  if (torch && wasm)
+  for (const t of wasm ? torch : [])
     console.log(
-      `wasm / pytorch: train ${(wasm.train / torch.train).toFixed(2)}× (per CPU-s ${(wasm.trainCpu / torch.trainCpu).toFixed(2)}×), ` +
-        `inference ${(wasm.infer / torch.infer).toFixed(2)}× (per CPU-s ${(wasm.inferCpu / torch.inferCpu).toFixed(2)}×)`,
+      `wasm / ${t.backend}: train ${(wasm!.train / t.train).toFixed(2)}× (per CPU-s ${(wasm!.trainCpu / t.trainCpu).toFixed(2)}×), ` +
+        `inference ${(wasm!.infer / t.infer).toFixed(2)}× (per CPU-s ${(wasm!.inferCpu / t.inferCpu).toFixed(2)}×)`,
     );
 }
 

@@ -5,7 +5,8 @@
  *   npm run experiment -- runs/a --out experiments/results.jsonl
  *
  * For each run and score: AUROC of held-out normals vs proliv/, vs synthetic defects (all and per kind), and the
- * share of spills / defects above the 97.5th percentile of normal scores.
+ * share of spills / defects above the 97.5th percentile of normal scores. Then the label-free shift check: the
+ * ratio of the unlabelled test images' score quantiles (50th, 75th) to the held-out normals' (test labels are not read).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -16,7 +17,10 @@ import { table } from "../lib/display";
 import { SCORE_NAMES, ScoreName } from "../lib/scores";
 import { initBackend } from "../lib/tf/backend";
 import { readRunLog } from "../lib/train";
-import { buildValidationSuite, summarizeValidation } from "../lib/validation";
+import { buildValidationSuite, scoreShift, summarizeValidation } from "../lib/validation";
+import { loadTestSet } from "../lib/dataset";
+import { reconstruct } from "../lib/predict";
+import { scoreBatch } from "../lib/scores";
 
 async function main() {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, data: { type: "string" } } });
@@ -36,9 +40,20 @@ async function main() {
     console.log(["score", "AUROC proliv", "AUROC synthetic", "speckle", "stain", "cutpaste", "TPR syn @p97.5", "TPR proliv @p97.5"].join("\t"));
     for (const r of rows)
       console.log([r.score, r.aurocProliv, r.aurocSynthetic, r.aurocByKind.speckle, r.aurocByKind.stain, r.aurocByKind.cutpaste, r.tprSyntheticAtP975, r.tprProlivAtP975].map((v) => (typeof v === "number" ? v.toFixed(4) : v)).join("\t"));
+    const unlabelled = await loadTestSet(ds);
+    const unlabelledRecon = await reconstruct(model, unlabelled.data, meta.shape);
+    const heldOut = await reconstruct(model, suite.normals, meta.shape);
+    const shift = Object.fromEntries(
+      (SCORE_NAMES as unknown as ScoreName[]).map((s) => [
+        s,
+        scoreShift(scoreBatch(s, suite.normals, heldOut, meta.shape), scoreBatch(s, unlabelled.data, unlabelledRecon, meta.shape), [50, 75]).map((r) => r.ratio),
+      ]),
+    );
+    console.log("label-free shift (unlabelled test / held-out normals score ratio at the 50th, 75th percentile):");
+    for (const [s, r] of Object.entries(shift)) console.log(`  ${s}\t${r.map((v) => v.toFixed(2)).join("\t")}`);
     if (values.out) {
       fs.mkdirSync(path.dirname(values.out), { recursive: true });
-      fs.appendFileSync(values.out, JSON.stringify({ run, epoch: meta.epoch, epochs: history.length, shape: meta.shape, model: meta.model, trainSeconds: seconds, rows }) + "\n");
+      fs.appendFileSync(values.out, JSON.stringify({ run, epoch: meta.epoch, epochs: history.length, shape: meta.shape, model: meta.model, trainSeconds: seconds, rows, shift }) + "\n");
     }
     model.dispose();
   }

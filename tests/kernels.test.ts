@@ -2,10 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/tf/backend";
-import { inputGradPhases, setFilterGradGroupFloats, FILTER_GRAD_GROUP_FLOATS } from "../lib/tf/conv-grad";
-import { registerProjectKernels, stockKernel, unregisterProjectKernels, projectKernelsRegistered } from "../lib/tf/kernels";
+import { inputGradPhases, setFilterGradGroupFloats, setFilterGradMethod, FILTER_GRAD_GROUP_FLOATS } from "../lib/tf/conv-grad";
+import { registerProjectKernels, stockKernel, unregisterProjectKernels, projectKernelsRegistered, useBaselineKernels } from "../lib/tf/kernels";
 import { leadingAxes } from "../lib/tf/wasm-small-kernels";
-import { buildAutoencoder } from "../lib/model";
+import { wasmInternals, type WasmBackendLike } from "../lib/tf/wasm-heap";
+import { buildAutoencoder, DEFAULT_MODEL } from "../lib/model";
+import { formatProfile, modelArgs, profileTrainStep } from "../lib/tf/profile";
 
 // ---- independent references: textbook loops over NHWC arrays ----
 
@@ -95,6 +97,7 @@ const CASES: [number, number, number, number, number, number, number, Pad][] = [
   [2, 9, 9, 3, 1, 3, 2, "valid"],
   [1, 11, 7, 3, 5, 2, 2, "same"],
   [2, 4, 6, 6, 3, 7, 2, "same"],
+  [2, 6, 8, 20, 3, 5, 2, "same"], // ≥ 16 channels: the input gradient's interleave copies whole pixels
 ];
 
 const label = ([n, h, w, ci, k, co, s, pad]: (typeof CASES)[number]) => `x ${n}×${h}×${w}×${ci}, ${k}×${k}→${co}, stride ${s}, ${pad}`;
@@ -135,13 +138,14 @@ for (const backend of ["wasm", "cpu"] as const) {
   });
 }
 
-test("Conv2DBackpropFilter on wasm: image groups (small cache budget) give the same result", async () => {
+test("Conv2DBackpropFilter on wasm: both layouts (planes, im2col) and image groups (small cache budget) give the same result", async () => {
   await initBackend("wasm");
   const saved = FILTER_GRAD_GROUP_FLOATS;
   try {
-    for (const budget of [1, 500]) {
+    for (const [method, budget] of [["planes", 1], ["planes", 500], ["im2col", 1], ["im2col", 500], ["im2col", saved]] as const) {
       setFilterGradGroupFloats(budget);
-      for (const cse of CASES.filter((c) => c[0] > 1)) {
+      setFilterGradMethod(method);
+      for (const cse of CASES) {
         const [n, h, w, ci, k, co, s, pad] = cse;
         const xs = rand(n * h * w * ci, 3);
         const r = axis(h, k, s, pad);
@@ -149,11 +153,50 @@ test("Conv2DBackpropFilter on wasm: image groups (small cache budget) give the s
         const dys = rand(n * r.out * c.out * co, 4);
         const got = tf.tidy(() => filterGrad(tf.tensor4d(xs, [n, h, w, ci]), tf.tensor4d(dys, [n, r.out, c.out, co]), [k, k, ci, co], s, pad).dataSync());
         const want = refFilterGrad(xs, [n, h, w, ci], dys, k, co, s, pad);
-        assert.ok(relErr(got, want) < 1e-5, `${label(cse)}, budget ${budget}: relative error ${relErr(got, want)}`);
+        assert.ok(relErr(got, want) < 1e-5, `${label(cse)}, ${method}, budget ${budget}: relative error ${relErr(got, want)}`);
       }
     }
   } finally {
     setFilterGradGroupFloats(saved);
+    setFilterGradMethod(undefined);
+  }
+});
+
+test("wasm kernels survive the heap growing inside XNNPACK calls (their Float32Array views are taken again)", async () => {
+  await initBackend("wasm");
+  const heap = wasmInternals(tf.backend());
+  const wasm = (tf.backend() as unknown as WasmBackendLike).wasm;
+  const { matMul } = heap;
+  // Growing the wasm memory detaches every view of the old buffer, as an XNNPACK allocation can.
+  const grow = () => wasm._free(wasm._malloc(wasm.HEAPU8.length + (16 << 20)));
+  let grown = false;
+  heap.matMul = (a, b, out) => {
+    if (!grown) grow(); // once per kernel call: the heap would double on every call otherwise
+    grown = true;
+    matMul(a, b, out);
+  };
+  const saved = FILTER_GRAD_GROUP_FLOATS;
+  try {
+    setFilterGradGroupFloats(1); // one group per image: several matmuls per call
+    for (const method of ["planes", "im2col"] as const) {
+      setFilterGradMethod(method);
+      grown = false;
+      const cse = CASES[2];
+      const [n, h, w, ci, k, co, s, pad] = cse;
+      const xs = rand(n * h * w * ci, 21);
+      const r = axis(h, k, s, pad);
+      const c = axis(w, k, s, pad);
+      const dys = rand(n * r.out * c.out * co, 22);
+      const before = wasm.HEAPU8.length;
+      const got = tf.tidy(() => filterGrad(tf.tensor4d(xs, [n, h, w, ci]), tf.tensor4d(dys, [n, r.out, c.out, co]), [k, k, ci, co], s, pad).dataSync());
+      assert.ok(wasm.HEAPU8.length > before, "the heap grew during the kernel");
+      const want = refFilterGrad(xs, [n, h, w, ci], dys, k, co, s, pad);
+      assert.ok(relErr(got, want) < 1e-5, `${method}: relative error ${relErr(got, want)}`);
+    }
+  } finally {
+    heap.matMul = matMul;
+    setFilterGradGroupFloats(saved);
+    setFilterGradMethod(undefined);
   }
 });
 
@@ -258,13 +301,48 @@ test("Sum over leading axes on wasm equals the stock reduction; other axes still
   ints.dispose();
 });
 
-test("Identity on wasm shares data safely: a clone outlives its source", async () => {
+test("Identity and same-dtype Cast on wasm share data safely; real casts still convert", async () => {
   await initBackend("wasm");
-  const a = tf.tensor1d([1, 2, 3]);
+  const a = tf.tensor1d([1.5, -2, 3]);
   const b = a.clone();
+  const c = a.cast("float32");
   a.dispose();
-  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
-  b.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1.5, -2, 3]);
+  assert.deepEqual(Array.from(c.dataSync()), [1.5, -2, 3]);
+  const i = c.cast("int32");
+  assert.equal(i.dtype, "int32");
+  assert.deepEqual(Array.from(i.dataSync()), [1, -2, 3]);
+  const before = tf.memory().numBytes;
+  tf.dispose([b, c, i]);
+  assert.ok(tf.memory().numBytes < before);
+});
+
+test("baseline kernels (for comparisons) work on a running wasm backend, and the project's come back", async () => {
+  await initBackend("wasm");
+  const [n, h, w, ci, k, co, s, pad] = CASES[0];
+  const r = axis(h, k, s, pad);
+  const c = axis(w, k, s, pad);
+  const dys = rand(n * r.out * c.out * co, 18);
+  const fs = rand(k * k * ci * co, 19);
+  const xs = rand(n * h * w * ci, 20);
+  const run = () =>
+    tf.tidy(() => [
+      tf.conv2dTranspose(tf.tensor4d(dys, [n, r.out, c.out, co]), tf.tensor4d(fs, [k, k, ci, co]), [n, h, w, ci], s, pad).dataSync(),
+      filterGrad(tf.tensor4d(xs, [n, h, w, ci]), tf.tensor4d(dys, [n, r.out, c.out, co]), [k, k, ci, co], s, pad).dataSync(),
+      tf.tensor2d(xs.subarray(0, 12), [4, 3]).sum(0).dataSync(),
+    ]);
+  const mine = run();
+  useBaselineKernels();
+  try {
+    assert.ok(!projectKernelsRegistered());
+    const base = run();
+    mine.forEach((v, i) => assert.ok(relErr(base[i], v) < 1e-5, `output ${i}: relative error ${relErr(base[i], v)}`));
+  } finally {
+    registerProjectKernels();
+  }
+  assert.ok(projectKernelsRegistered());
+  const again = run();
+  mine.forEach((v, i) => assert.ok(relErr(again[i], v) < 1e-6));
 });
 
 test("the autoencoder trains to the same losses on wasm as on cpu with tfjs's own kernels, without leaking", async () => {
@@ -299,4 +377,39 @@ test("the autoencoder trains to the same losses on wasm as on cpu with tfjs's ow
   assert.equal(after.numBytes, before.numBytes, "bytes held are stable");
   model.dispose();
   x.dispose();
+});
+
+test("profileTrainStep splits a training step into forward, backward and optimizer kernels", async () => {
+  await initBackend("wasm");
+  const model = buildAutoencoder({ height: 8, width: 8, channels: 1, filters: [2, 4], seed: 5 });
+  const x = tf.randomUniform([2, 8, 8, 1], 0, 1, "float32", 6);
+  const p = await profileTrainStep(model, x, { steps: 1, warmup: 1, clock: "cpu" });
+  const phaseOf = (kernel: string) => new Set(p.rows.filter((r) => r.kernel === kernel).map((r) => r.phase));
+  assert.deepEqual(phaseOf("Conv2DBackpropFilter"), new Set(["backward"]));
+  assert.ok(phaseOf("Conv2DBackpropInput").has("forward"), "conv2dTranspose's forward pass");
+  assert.ok(phaseOf("Sqrt").has("optimizer"), "Adam's update");
+  assert.equal(p.rows.filter((r) => r.kernel === "Conv2DBackpropFilter").reduce((s, r) => s + r.calls, 0), 5, "one per conv layer");
+  assert.ok(p.kernelMs > 0 && p.stepMs > 0);
+  const table = formatProfile(p, 3);
+  assert.match(table, /^kernel\s+phase\s+calls\s+ms\/step\s+share/);
+  assert.match(table, /img\/s \(batch 2, CPU time\)$/);
+  assert.equal(typeof (tf.backend() as unknown as Record<string, unknown>).time, "function", "backend.time is restored");
+  assert.ok(!Object.prototype.hasOwnProperty.call(tf.backend(), "time"), "the patched clock is gone");
+  tf.dispose(x);
+  model.dispose();
+  const uncompiled = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+  await assert.rejects(() => profileTrainStep(uncompiled, tf.zeros([1, 1])), /must be compiled/);
+});
+
+test("modelArgs reads the benchmark size flags and rejects bad ones", () => {
+  const d = { ...DEFAULT_MODEL, batch: 64 };
+  assert.deepEqual(modelArgs([], d), d);
+  const small = modelArgs(["--preset", "small"], d);
+  assert.deepEqual([small.height, small.width, small.channels, small.filters, small.batch], [64, 64, 1, [16, 32, 64], 32]);
+  const custom = modelArgs(["--height", "64", "--filters", "8,16", "--batch", "4"], d);
+  assert.deepEqual([custom.height, custom.width, custom.filters, custom.batch], [64, 48, [8, 16], 4]);
+  assert.throws(() => modelArgs(["--batch", "0"], d), /--batch must be a positive integer, got "0"/);
+  assert.throws(() => modelArgs(["--height"], d), /--height needs a value/);
+  assert.throws(() => modelArgs(["--filters", "8,x"], d), /--filters must be positive integers/);
+  assert.throws(() => modelArgs(["--preset", "huge"], d), /--preset must be "small" or "default"/);
 });

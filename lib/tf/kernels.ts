@@ -4,7 +4,8 @@
  * The wasm backend cannot train a conv net out of the box (no `Conv2DBackpropFilter`) and computes
  * `Conv2DBackpropInput` — also the forward pass of every Conv2DTranspose layer — with a slow scalar loop. The
  * cpu backend's `Conv2DBackpropFilter` reads every element through `TensorBuffer.get` (≈96% of a training step).
- * `registerProjectKernels()` installs faster versions (lib/tf/conv-grad.ts for wasm, a plain loop here for cpu),
+ * `registerProjectKernels()` installs faster versions (lib/tf/conv-grad.ts and lib/tf/wasm-small-kernels.ts for
+ * wasm, a plain loop here for cpu),
  * keeping tfjs's originals so `stockKernel` can still reach them and `unregisterProjectKernels()` can put them back.
  * `initBackend` (lib/tf/backend.ts) calls it; call it yourself only when you pick backends by hand.
  *
@@ -13,9 +14,10 @@
  *   await tf.setBackend("wasm");             // conv models now train on wasm
  */
 import * as tf from "@tensorflow/tfjs";
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import { conv2dBackpropFilterWasm, convInfo, makeConv2dBackpropInputWasm } from "./conv-grad";
-import { identityWasm, makeSumWasm } from "./wasm-small-kernels";
+import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
+import { conv2dBackpropFilterWasm, convInfo, makeConv2dBackpropInputWasm, type KernelArgs } from "./conv-grad";
+import { identityWasm, makeCastWasm, makeSumWasm } from "./wasm-small-kernels";
+import { wasmInternals, type WasmBackendLike } from "./wasm-heap";
 
 interface CpuBackendLike {
   data: { get(dataId: object): { values: Float32Array } };
@@ -23,17 +25,21 @@ interface CpuBackendLike {
 }
 
 /**
- * Conv2DBackpropFilter for the cpu backend: dW[kh, kw, ci, :] += x[ci] · dy[:] over every output position,
- * a rank-1 update per tap in flat Float32Array loops (the accumulator, at most kh·kw·ci·co floats, stays in cache).
- * Zeros in x (ReLU outputs, about half) are skipped.
+ * Conv2DBackpropFilter as plain loops: dW[kh, kw, ci, :] += x[ci] · dy[:] over every output position, a rank-1
+ * update per tap on flat Float32Arrays (the accumulator, kh·kw·ci·co floats, stays in cache); zeros in x (ReLU
+ * outputs, about half) are skipped. The project's kernel for the cpu backend, and on wasm the baseline that
+ * `useBaselineKernels` installs (the minimum for wasm to train, for comparison).
  */
-export function conv2dBackpropFilterCpu(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: NamedAttrMap }): TensorInfo {
+export function conv2dBackpropFilterLoop(args: KernelArgs): TensorInfo {
   const { x, dy } = args.inputs;
   const attrs = args.attrs ?? {};
   const c = convInfo("Conv2DBackpropFilter", x.shape, attrs.filterShape as number[], attrs);
-  const backend = args.backend as CpuBackendLike;
-  const xs = backend.data.get(x.dataId).values;
-  const dys = backend.data.get(dy.dataId).values;
+  const onWasm = "wasm" in (args.backend as object);
+  const heap = onWasm ? wasmInternals(args.backend) : null;
+  const read = (t: TensorInfo) =>
+    heap ? heap.f32(heap.offsetOf(t), t.shape.reduce((p, d) => p * d, 1)) : (args.backend as CpuBackendLike).data.get(t.dataId).values;
+  const xs = read(x);
+  const dys = read(dy);
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: Ho, outWidth: Wo, outChannels: CO } = c;
   const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c;
   const pt = c.padInfo.top;
@@ -61,7 +67,10 @@ export function conv2dBackpropFilterCpu(args: { inputs: Record<string, TensorInf
       }
     }
   }
-  return backend.makeTensorInfo(c.filterShape, "float32", dW);
+  if (!heap) return (args.backend as CpuBackendLike).makeTensorInfo(c.filterShape, "float32", dW);
+  const out = (args.backend as WasmBackendLike).makeOutput(c.filterShape, "float32");
+  heap.f32(heap.offsetOf(out), dW.length).set(dW);
+  return out;
 }
 
 const stock = new Map<string, KernelConfig | undefined>();
@@ -103,14 +112,18 @@ export const PROJECT_KERNELS: readonly KernelConfig[] = [
   { kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: makeConv2dBackpropInputWasm(stockFunc("Conv2DBackpropInput", "wasm")) },
   { kernelName: "Sum", backendName: "wasm", kernelFunc: makeSumWasm(stockFunc("Sum", "wasm")) },
   { kernelName: "Identity", backendName: "wasm", kernelFunc: identityWasm as unknown as KernelFunc },
-  { kernelName: "Conv2DBackpropFilter", backendName: "cpu", kernelFunc: conv2dBackpropFilterCpu as unknown as KernelFunc },
+  { kernelName: "Cast", backendName: "wasm", kernelFunc: makeCastWasm(stockFunc("Cast", "wasm")) },
+  { kernelName: "Conv2DBackpropFilter", backendName: "cpu", kernelFunc: conv2dBackpropFilterLoop as unknown as KernelFunc },
 ];
 
 let registered = false;
+let baseline = false;
 
 /** Install the project kernels (replacing tfjs's where it has one). Idempotent. */
 export function registerProjectKernels(): void {
   if (registered) return;
+  if (baseline) tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
+  baseline = false;
   for (const k of PROJECT_KERNELS) {
     const id = key(k.kernelName, k.backendName);
     const existing = tryGetKernel(k.kernelName, k.backendName);
@@ -127,11 +140,26 @@ export function unregisterProjectKernels(): void {
   for (const k of PROJECT_KERNELS) {
     tf.unregisterKernel(k.kernelName, k.backendName);
     const original = stock.get(key(k.kernelName, k.backendName));
-    if (original) tf.registerKernel(original);
+    if (!original) continue;
+    tf.registerKernel(original);
+    // A backend that started while ours was registered never ran this kernel's setup (wasm binds its C++ there).
+    // (The engine's registry holds started backends only; tf.findBackend would start one.)
+    const running = (tf.engine() as unknown as { registry: Record<string, object | undefined> }).registry[k.backendName];
+    if (running && original.setupFunc) original.setupFunc(running);
   }
   registered = false;
 }
 
 export function projectKernelsRegistered(): boolean {
   return registered;
+}
+
+/**
+ * For comparisons only: tfjs's own kernels everywhere, plus the plain-loop Conv2DBackpropFilter on wasm (without
+ * some Conv2DBackpropFilter wasm cannot train at all). `registerProjectKernels()` undoes it.
+ */
+export function useBaselineKernels(): void {
+  unregisterProjectKernels();
+  if (!baseline) tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2dBackpropFilterLoop as unknown as KernelFunc });
+  baseline = true;
 }

@@ -92,26 +92,29 @@ export async function profileTrainStep(
   };
   // The engine's profile being recorded: its length when the loss is ready splits forward from backward kernels.
   const recorded = () => (tf.engine().state as unknown as { activeProfile: { kernels: unknown[] } }).activeProfile.kernels.length;
-  for (let i = 0; i < steps; i++) {
-    let boundary = 0;
-    let grads: tf.NamedTensorMap = {};
-    const both = await tf.profile(() => {
-      const r = tf.variableGrads(() => {
-        const loss = lossOf();
-        boundary = recorded();
-        return loss;
+  try {
+    for (let i = 0; i < steps; i++) {
+      let boundary = 0;
+      let grads: tf.NamedTensorMap = {};
+      const both = await tf.profile(() => {
+        const r = tf.variableGrads(() => {
+          const loss = lossOf();
+          boundary = recorded();
+          return loss;
+        });
+        r.value.dispose();
+        grads = r.grads;
       });
-      r.value.dispose();
-      grads = r.grads;
-    });
-    add(both.kernels.slice(0, boundary), "forward");
-    add(both.kernels.slice(boundary), "backward");
-    const upd = await tf.profile(() => optimizer.applyGradients(grads));
-    add(upd.kernels, "optimizer");
-    tf.dispose(grads);
+      add(both.kernels.slice(0, boundary), "forward");
+      add(both.kernels.slice(boundary), "backward");
+      const upd = await tf.profile(() => optimizer.applyGradients(grads));
+      add(upd.kernels, "optimizer");
+      tf.dispose(grads);
+    }
+  } finally {
+    if (ownTime) backend.time = ownTime;
+    else delete (backend as { time?: unknown }).time;
   }
-  if (ownTime) backend.time = ownTime;
-  else delete (backend as { time?: unknown }).time;
   const list = [...rows.values()].sort((a, b) => b.ms - a.ms);
   return { rows: list, kernelMs: list.reduce((s, r) => s + r.ms, 0), stepMs, batch: x.shape[0], clock };
 }

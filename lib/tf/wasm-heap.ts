@@ -40,6 +40,8 @@ export interface HeapView {
 export interface WasmHeap {
   /** A fresh Float32Array over `length` floats at byte `offset` (fetch it again after anything may allocate). */
   f32(offset: number, length: number): Float32Array;
+  /** The whole heap as floats (index = byte offset / 4), for copyWithin between tensors. */
+  all(): Float32Array;
   /** Byte offset of a tensor's data. */
   offsetOf(t: TensorInfo): number;
   /** Register `shape` floats at byte `offset` so the C++ side can read or write them. */
@@ -68,6 +70,7 @@ export function wasmInternals(backend: unknown): WasmHeap {
   const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
   const heap: WasmHeap = {
     f32: (offset, length) => new Float32Array(b.wasm.HEAPU8.buffer, offset, length),
+    all: () => new Float32Array(b.wasm.HEAPU8.buffer),
     offsetOf: (t) => b.dataIdMap.get(t.dataId).memoryOffset,
     view(offset, shape) {
       // Ids come from the backend's own counter, so they never collide with a tensor's.

@@ -1,30 +1,38 @@
 /**
- * Two cheap wins for training on the wasm backend, found by profiling (bench/profile.ts):
+ * Cheap wins for training on the wasm backend, found by profiling (bench/profile.ts):
  *
  * - Identity: the stock kernel copies its input. The engine runs it on every tensor a gradient saves (≈40 per
  *   training step of the autoencoder, 2–3% of the step); sharing the data (as the cpu backend and wasm's own
  *   Reshape do) costs nothing, and no kernel writes into its inputs.
+ * - Cast to the dtype a tensor already has (every ReLU gradient casts step(x) to float32): the stock kernel
+ *   copies too; here it shares. Real conversions go to the stock kernel.
  * - Sum over leading axes (a bias gradient: [N, H, W, C] → [C]): the stock kernel first transposes the reduced
  *   axes to the end (a full copy, then a strided sum), ≈8% of the step. Here the rows are added pairwise with the
  *   backend's own SIMD Add (the first half plus the second half, repeatedly): no transpose, ⌈log2 rows⌉ calls,
- *   and pairwise float32 sums are as accurate as they are fast. Other reductions go to the stock kernel.
+ *   and pairwise summation keeps the float32 rounding error small. Other reductions go to the stock kernel.
  *
  *   makeSumWasm(() => stockKernelFunc)   // a kernelFunc for Sum on "wasm"
  */
-import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs";
+import type { KernelArgs } from "./conv-grad";
 import { wasmInternals, type WasmBackendLike } from "./wasm-heap";
-
-interface KernelArgs {
-  inputs: Record<string, TensorInfo>;
-  backend: unknown;
-  attrs?: NamedAttrMap;
-}
 
 /** Identity that shares its input's data (reference-counted) instead of copying it. */
 export function identityWasm(args: KernelArgs): TensorInfo {
   const { x } = args.inputs;
   (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** Cast for the wasm backend: same-dtype casts share the data, the rest go to `fallback` (the stock kernel). */
+export function makeCastWasm(fallback: () => KernelFunc | undefined): KernelFunc {
+  return ((args: KernelArgs): TensorInfo => {
+    const { x } = args.inputs;
+    if (args.attrs?.dtype === x.dtype && x.dtype !== "string") return identityWasm(args);
+    const stock = fallback();
+    if (!stock) throw new Error("Cast (project kernel): no stock wasm Cast to fall back to");
+    return stock(args as Parameters<KernelFunc>[0]) as TensorInfo;
+  }) as unknown as KernelFunc;
 }
 
 /** How many leading axes `axis` reduces when it is exactly 0..k−1 (k < rank), else 0. */
