@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mulberry32 } from "../lib/random";
 import {
   auroc,
   averagePrecision,
@@ -16,15 +17,7 @@ import {
 const close = (actual: number, expected: number, eps = 1e-12) =>
   assert.ok(Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
 
-/** Small seeded generator (mulberry32) so that the randomized checks are reproducible. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** O(n²) Mann–Whitney: P(pos > neg) + 0.5 P(tie) over all pairs. */
 function bruteAuroc(labels: number[], scores: number[]): number {

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mulberry32 } from "../lib/random";
 import { metricsAtThreshold } from "../lib/metrics";
 import {
   allStrategies,
@@ -18,14 +19,7 @@ import {
 const close = (actual: number, expected: number, eps = 1e-12) =>
   assert.ok(Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 // Sorted descending: 0.9 spill, 0.6 normal, 0.5 spill, 0.3, 0.2, 0.1 normals.
 // Candidates 1.05, 0.75, 0.55, 0.4, 0.25, 0.15, 0.05 flag tp [0,1,1,2,2,2,2], fp [0,0,1,1,2,3,4].
