@@ -12,7 +12,9 @@ import { parseArgs } from "node:util";
 import { replaceDirAtomic } from "../lib/atomic";
 import { loadModel, readModelMetadata } from "../lib/checkpoint";
 import { prepareWells } from "../lib/dataset";
-import { SCORE_NAMES, ScoreName } from "../lib/scores";
+import { reconstruct } from "../lib/predict";
+import { SCORE_NAMES, ScoreName, scoreBatch } from "../lib/scores";
+import { percentileThreshold } from "../lib/thresholds";
 import { initBackend } from "../lib/tf/backend";
 import { buildValidationSuite, chooseScore, summarizeValidation } from "../lib/validation";
 
@@ -27,15 +29,18 @@ async function main() {
   const model = await loadModel(from);
   const summary = await summarizeValidation(model, buildValidationSuite(ds.trainData.validation, meta.shape), meta.shape, [...SCORE_NAMES] as ScoreName[]);
   const score = chooseScore(summary);
+  const val = ds.trainData.validation;
+  const valScores = scoreBatch(score, val.data, await reconstruct(model, val.data, meta.shape), meta.shape);
+  const threshold = percentileThreshold(val.labels, valScores, 95).threshold;
   await replaceDirAtomic(values.to!, (tmp) => {
     for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(tmp, f));
     // the training log travels with the model, so its curves can be drawn from models/ alone (npm run charts)
     fs.copyFileSync(path.join(positionals[0], "log.jsonl"), path.join(tmp, "log.jsonl"));
     const json = JSON.parse(fs.readFileSync(path.join(tmp, "model.json"), "utf8"));
-    json.userDefinedMetadata = { ...json.userDefinedMetadata, trainedAs: json.userDefinedMetadata.score, score, validationSuite: summary, promotedFrom: positionals[0] };
+    json.userDefinedMetadata = { ...json.userDefinedMetadata, trainedAs: json.userDefinedMetadata.score, score, threshold, thresholdStrategy: "p95 of held-out normals", validationSuite: summary, promotedFrom: positionals[0] };
     fs.writeFileSync(path.join(tmp, "model.json"), JSON.stringify(json));
   });
-  console.log(`${from} -> ${values.to}; score chosen on the synthetic-defect validation suite: ${score}`);
+  console.log(`${from} -> ${values.to}; score chosen on the synthetic-defect validation suite: ${score}; p95 threshold ${threshold}`);
   for (const r of summary) console.log(`  ${r.score}: AUROC synthetic ${r.aurocSynthetic.toFixed(4)}, proliv ${r.aurocProliv.toFixed(4)}`);
 }
 

@@ -68,36 +68,38 @@ async function main() {
   const outDir = path.join(projectRoot, "reports");
   fs.mkdirSync(outDir, { recursive: true });
   const tmpDir = fs.mkdtempSync(path.join(outDir, ".run-"));
-  for (const nb of notebooks) {
-    const started = Date.now();
-    const name = nb.replace(/\.ipynb$/, "");
-    const src = path.join(nbDir, nb);
-    console.log(`▶ ${nb}`);
-    const exec = await run(
-      "jupyter",
-      ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=tslab",
-        "--ExecutePreprocessor.timeout=1800", "--output-dir", tmpDir, "--output", `${name}.ipynb`, src],
-      nb,
-    );
-    if (exec.code !== 0) {
-      fs.rmSync(tmpDir, { recursive: true, force: true });
-      console.error(`✖ ${describeFailure(src, exec.stderr)}`);
-      process.exit(1);
-    }
-    const executed = path.join(tmpDir, `${name}.ipynb`);
-    const cells: NotebookCell[] = JSON.parse(fs.readFileSync(executed, "utf8")).cells;
-    const code = cells.filter((c) => c.cell_type === "code");
-    const outputs = code.reduce((n, c) => n + (c.outputs?.length ?? 0), 0);
-    const errors = code.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error"));
-    if (errors.length > 0) throw new Error(`${nb}: ${errors[0].ename}: ${errors[0].evalue}`);
-    if (outputs === 0) throw new Error(`${nb}: executed but produced no output at all`);
-    const html = await run("jupyter", ["nbconvert", "--to", "html", "--output-dir", tmpDir, executed], `${nb} → html`);
-    if (html.code !== 0) throw new Error(`${nb}: HTML export failed\n${html.stderr}`);
-    for (const ext of ["ipynb", "html"]) fs.renameSync(path.join(tmpDir, `${name}.${ext}`), path.join(outDir, `${name}.${ext}`));
-    const seconds = ((Date.now() - started) / 1000).toFixed(0);
-    console.log(`✔ ${nb}: ${code.length} code cells, ${outputs} outputs, ${seconds} s → reports/${name}.html`);
+  try {
+    for (const nb of notebooks) await runNotebook(nb, nbDir, outDir, tmpDir);
+  } finally {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
   }
-  fs.rmSync(tmpDir, { recursive: true, force: true });
+}
+
+/** Execute one notebook into tmpDir, check its outputs, export HTML, then move both into reports/. */
+async function runNotebook(nb: string, nbDir: string, outDir: string, tmpDir: string) {
+  const started = Date.now();
+  const name = nb.replace(/\.ipynb$/, "");
+  const src = path.join(nbDir, nb);
+  console.log(`▶ ${nb}`);
+  const exec = await run(
+    "jupyter",
+    ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=tslab",
+      "--ExecutePreprocessor.timeout=1800", "--output-dir", tmpDir, "--output", `${name}.ipynb`, src],
+    nb,
+  );
+  if (exec.code !== 0) throw new Error(describeFailure(src, exec.stderr));
+  const executed = path.join(tmpDir, `${name}.ipynb`);
+  const cells: NotebookCell[] = JSON.parse(fs.readFileSync(executed, "utf8")).cells;
+  const code = cells.filter((c) => c.cell_type === "code");
+  const outputs = code.reduce((n, c) => n + (c.outputs?.length ?? 0), 0);
+  const errors = code.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error"));
+  if (errors.length > 0) throw new Error(`${nb}: ${errors[0].ename}: ${errors[0].evalue}`);
+  if (outputs === 0) throw new Error(`${nb}: executed but produced no output at all`);
+  const html = await run("jupyter", ["nbconvert", "--to", "html", "--output-dir", tmpDir, executed], `${nb} → html`);
+  if (html.code !== 0) throw new Error(`${nb}: HTML export failed\n${html.stderr}`);
+  for (const ext of ["ipynb", "html"]) fs.renameSync(path.join(tmpDir, `${name}.${ext}`), path.join(outDir, `${name}.${ext}`));
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`✔ ${nb}: ${code.length} code cells, ${outputs} outputs, ${seconds} s → reports/${name}.html`);
 }
 
 main().catch((e) => {

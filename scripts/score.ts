@@ -3,8 +3,8 @@
  *
  *   npm run score -- path/to/folder-or-images… --model models/wells-ae [--threshold 0.0123] [--out scores.csv|scores.json]
  *
- * The model folder's metadata gives the input size, the score and (when the notebook saved one) the chosen threshold;
- * --threshold overrides it. Without any threshold only scores are printed.
+ * The model folder's metadata gives the input size, the score and the threshold chosen on validation (stored by
+ * `npm run promote`); --threshold overrides it. Without any threshold only scores are printed.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";

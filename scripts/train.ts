@@ -48,6 +48,7 @@ async function main() {
   console.log(`backend: ${backend}`);
   const channels = Number(values.channels) as 1 | 3;
   const size = { ...parseSize(values.size!), channels };
+  const decodeStart = Date.now();
   const ds = await prepareWells({
     root: values.data,
     size,
@@ -58,8 +59,9 @@ async function main() {
       if (done === total || done % 1000 === 0) process.stdout.write(`\rdecoding ${what} ${bar(done / total)} ${done}/${total}   `);
     },
   });
+  console.log(`\ndecoded or read from the image cache in ${((Date.now() - decodeStart) / 1000).toFixed(2)} s`);
   console.log(
-    `\ntrain ${ds.trainItems.length} normal images; validation ${ds.split.heldOut} held-out normals + ${ds.list.spill.length} spills; ` +
+    `train ${ds.trainItems.length} normal images; validation ${ds.split.heldOut} held-out normals + ${ds.list.spill.length} spills; ` +
       `input ${size.height}×${size.width}×${channels}`,
   );
   const result = await trainAutoencoder(
