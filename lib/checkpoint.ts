@@ -12,7 +12,8 @@
 import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { replaceDirAtomic } from "./atomic";
+import { replaceDirAtomic, writeFileAtomic } from "./atomic";
+import type { ErrorStats } from "./scores";
 
 export async function saveModel(model: tf.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
   await replaceDirAtomic(dir, async (tmp) => {
@@ -63,4 +64,31 @@ export function readModelMetadata(dir: string): Record<string, unknown> {
   const jsonPath = path.join(dir, "model.json");
   if (!fs.existsSync(jsonPath)) throw new Error(`no model at ${dir}: ${jsonPath} is missing`);
   return JSON.parse(fs.readFileSync(jsonPath, "utf8")).userDefinedMetadata ?? {};
+}
+
+/** The file beside model.json that holds the reference error statistics of the zTopKMean score. */
+export const ERROR_STATS_FILE = "error-stats.json";
+
+/** Write `ErrorStats` (and a note on what they were fitted on) into a model folder, atomically. */
+export function writeErrorStats(dir: string, stats: ErrorStats, fittedOn: string): void {
+  writeFileAtomic(
+    path.join(dir, ERROR_STATS_FILE),
+    JSON.stringify({ height: stats.height, width: stats.width, count: stats.count, fittedOn, mean: Array.from(stats.mean), sd: Array.from(stats.sd) }),
+  );
+}
+
+/** The `ErrorStats` stored in a model folder, or null when it has none; a clear error when the file is damaged. */
+export function readErrorStats(dir: string): (ErrorStats & { fittedOn: string }) | null {
+  const file = path.join(dir, ERROR_STATS_FILE);
+  if (!fs.existsSync(file)) return null;
+  let j: { height: number; width: number; count: number; fittedOn: string; mean: number[]; sd: number[] };
+  try {
+    j = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : e})`);
+  }
+  const pixels = j.height * j.width;
+  if (!(Array.isArray(j.mean) && Array.isArray(j.sd) && j.mean.length === pixels && j.sd.length === pixels))
+    throw new Error(`${file}: mean and sd must each hold ${j.height}×${j.width} = ${pixels} values`);
+  return { height: j.height, width: j.width, count: j.count, fittedOn: j.fittedOn, mean: Float32Array.from(j.mean), sd: Float32Array.from(j.sd) };
 }

@@ -10,6 +10,9 @@
  *                that a whole-image mean dilutes, while a single noisy pixel is averaged away
  *   topKMean     mean of the largest `fraction` of the pixel errors
  *   ssim         1 − mean SSIM of the luminance, box window of radius r (structure rather than brightness)
+ *   zTopKMean    topKMean of the *standardised* error map: each pixel's error minus its mean over reference normals,
+ *                divided by their standard deviation (`fitErrorStats`). Normal wells always reconstruct worse at the rim
+ *                and the crop's edges; standardising stops those places from hiding a spill elsewhere.
  *
  * Borders: a window that sticks out of the image is clipped and averages only the pixels inside it (so every pixel has
  * a value, and a spill at the edge is not missed; edge means average fewer pixels and are a little noisier).
@@ -20,6 +23,8 @@
  *   const map = errorMap(input, recon, shape);                     // Float32Array(32 * 48)
  *   maxSmoothedErrorScore(map, shape, 2);                           // one number
  *   scoreBatch("topKMean", inputs, recons, shape, { fraction: 0.01 }) // Float32Array(N)
+ *   const stats = fitErrorStats(normalInputs, normalRecons, shape);  // reference normals, not the images scored
+ *   scoreBatch("zTopKMean", inputs, recons, shape, { errorStats: stats })
  */
 
 export interface ImageShape {
@@ -31,15 +36,32 @@ export interface ImageShape {
 /** A shape as { height, width, channels } or as the tensor-style tuple [height, width, channels]. */
 export type ShapeLike = ImageShape | readonly [number, number, number];
 
-export const SCORE_NAMES = ["mse", "maxSmoothed", "topKMean", "ssim"] as const;
+export const SCORE_NAMES = ["mse", "maxSmoothed", "topKMean", "ssim", "zTopKMean"] as const;
 export type ScoreName = (typeof SCORE_NAMES)[number];
+/** The scores that need nothing but an image and its reconstruction (zTopKMean also needs `ErrorStats`). */
+export const PLAIN_SCORES = ["mse", "maxSmoothed", "topKMean", "ssim"] as const satisfies readonly ScoreName[];
+
+/** Per-pixel mean and standard deviation of the error map over reference normal images (H×W each). */
+export interface ErrorStats {
+  height: number;
+  width: number;
+  mean: Float32Array;
+  sd: Float32Array;
+  /** How many images they were fitted on. */
+  count: number;
+}
 
 export interface ScoreOptions {
   /** Window radius for "maxSmoothed" (default 2, a 5×5 window) and "ssim" (default 3, 7×7). */
   radius?: number;
-  /** Fraction of pixels for "topKMean", in (0, 1]. Default 0.01. */
+  /** Fraction of pixels for "topKMean" and "zTopKMean", in (0, 1]. Default 0.01. */
   fraction?: number;
+  /** Reference statistics for "zTopKMean" (required by it). */
+  errorStats?: ErrorStats;
 }
+
+/** Added to every standard deviation so that a pixel whose error never varies cannot divide by zero. */
+export const ERROR_SD_FLOOR = 1e-4;
 
 /** The shape as an object, checked: every dimension a positive integer (channels only when `needChannels`). */
 function toShape(like: ShapeLike, needChannels = true): ImageShape {
@@ -233,6 +255,42 @@ export function ssimScore(input: ArrayLike<number>, recon: ArrayLike<number>, li
 }
 
 /**
+ * Per-pixel mean and standard deviation (population) of the error maps of reference normal images and their
+ * reconstructions: `fitErrorStats(inputs, recons, [32, 48, 3])`. Needs at least two images.
+ */
+export function fitErrorStats(inputs: ArrayLike<number>, recons: ArrayLike<number>, like: ShapeLike): ErrorStats {
+  const shape = toShape(like);
+  const size = shape.height * shape.width * shape.channels, pixels = shape.height * shape.width;
+  if (inputs.length !== recons.length) throw new Error(`fitErrorStats: inputs have ${inputs.length} values but reconstructions have ${recons.length}`);
+  if (inputs.length % size !== 0) throw new Error(`fitErrorStats: ${inputs.length} values is not a whole number of ${describe(shape)} images`);
+  const count = inputs.length / size;
+  if (count < 2) throw new Error(`fitErrorStats: need at least two reference images, got ${count}`);
+  const sum = new Float64Array(pixels), sq = new Float64Array(pixels), map = new Float32Array(pixels);
+  for (let i = 0; i < count; i++) {
+    errorMapInto(inputs, recons, i * size, shape, map);
+    for (let p = 0; p < pixels; p++) {
+      sum[p] += map[p];
+      sq[p] += map[p] * map[p];
+    }
+  }
+  const mean = new Float32Array(pixels), sd = new Float32Array(pixels);
+  for (let p = 0; p < pixels; p++) {
+    const m = sum[p] / count;
+    mean[p] = m;
+    sd[p] = Math.sqrt(Math.max(0, sq[p] / count - m * m));
+  }
+  return { height: shape.height, width: shape.width, mean, sd, count };
+}
+
+function checkStats(stats: ErrorStats | undefined, shape: ImageShape): ErrorStats {
+  if (!stats) throw new Error('score "zTopKMean" needs errorStats: fitErrorStats(...) on reference normals (or readErrorStats(modelDir))');
+  const pixels = shape.height * shape.width;
+  if (stats.height !== shape.height || stats.width !== shape.width || stats.mean.length !== pixels || stats.sd.length !== pixels)
+    throw new Error(`errorStats are for ${stats.height}×${stats.width} images, the batch is ${shape.height}×${shape.width}`);
+  return stats;
+}
+
+/**
  * One score per image of a flat NHWC batch: `scoreBatch("maxSmoothed", inputs, recons, shape, { radius: 2 })`
  * → Float32Array(N). Unknown names, ragged batches and mismatched lengths are errors.
  */
@@ -245,6 +303,7 @@ export function scoreBatch(
 ): Float32Array {
   if (!SCORE_NAMES.includes(name)) throw new Error(`unknown score "${name}"; choose one of ${SCORE_NAMES.join(", ")}`);
   const shape = toShape(like);
+  const stats = name === "zTopKMean" ? checkStats(options.errorStats, shape) : null;
   const size = shape.height * shape.width * shape.channels;
   if (inputs.length !== recons.length) throw new Error(`inputs have ${inputs.length} values but reconstructions have ${recons.length}`);
   if (inputs.length % size !== 0) {
@@ -278,7 +337,10 @@ export function scoreBatch(
       for (let p = 0; p < pixels; p++) sum += map[p];
       out[i] = sum / pixels;
     } else if (name === "maxSmoothed") out[i] = maxOf(boxMeans(map, shape.height, shape.width, radius, smoothed, sat));
-    else out[i] = topKMean(map, fraction, scratch);
+    else {
+      if (stats) for (let p = 0; p < pixels; p++) map[p] = (map[p] - stats.mean[p]) / (stats.sd[p] + ERROR_SD_FLOOR);
+      out[i] = topKMean(map, fraction, scratch);
+    }
   }
   return out;
 }

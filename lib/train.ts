@@ -48,6 +48,8 @@ export interface TrainOptions {
   progressEvery?: number;
   /** Jitter brightness, contrast and orientation of training images (lib/augment); true means DEFAULT_AUGMENT. */
   augment?: boolean | AugmentOptions;
+  /** Stored in every checkpoint's metadata (say, which extra images joined training). */
+  metadata?: Record<string, unknown>;
 }
 
 export interface BatchProgress {
@@ -212,7 +214,7 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
       state.bestLoss = v.valLoss;
       sinceBest = 0;
     } else sinceBest++;
-    const meta = { epoch, shape: data.shape, score: o.score, augment, valLoss: v.valLoss, valAuroc: v.valAuroc, model: { ...DEFAULT_MODEL, ...o.model } };
+    const meta = { ...o.metadata, epoch, shape: data.shape, score: o.score, augment, valLoss: v.valLoss, valAuroc: v.valAuroc, model: { ...DEFAULT_MODEL, ...o.model } };
     if (improved) await saveModel(model, path.join(o.runDir, "best"), meta);
     await saveModel(model, path.join(o.runDir, "last"), meta);
     state.epoch = epoch;

@@ -11,9 +11,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { auroc, metricsAtThreshold } from "./metrics";
 import { reconstruct } from "./predict";
-import { ScoreName, scoreBatch } from "./scores";
+import { ScoreName, ScoreOptions, scoreBatch } from "./scores";
 import { AnomalyKind, syntheticAnomalies } from "./synthetic";
 import { percentile } from "./thresholds";
+import { gatherImages } from "./pool";
 
 export interface ValidationSuite {
   normals: Float32Array;
@@ -28,11 +29,7 @@ export function buildValidationSuite(validation: { data: Float32Array; labels: U
   const normals: number[] = [], spills: number[] = [];
   validation.labels.forEach((l, i) => (l === 0 ? normals : spills).push(i));
   if (normals.length < 2) throw new Error("validation suite: need at least two held-out normal images");
-  const gather = (idx: number[]) => {
-    const out = new Float32Array(idx.length * per);
-    idx.forEach((j, k) => out.set(validation.data.subarray(j * per, (j + 1) * per), k * per));
-    return out;
-  };
+  const gather = (idx: number[]) => gatherImages(validation.data, per, idx);
   const negatives = normals.filter((_, k) => k % 2 === 0);
   const originals = normals.filter((_, k) => k % 2 === 1);
   const syn = syntheticAnomalies(gather(originals), shape, { seed: options.seed ?? 7 });
@@ -56,11 +53,11 @@ function concat(a: Float32Array, b: Float32Array) {
   return out;
 }
 
-export async function summarizeValidation(model: tf.LayersModel, suite: ValidationSuite, shape: [number, number, number], scores: ScoreName[]): Promise<ScoreSummary[]> {
+export async function summarizeValidation(model: tf.LayersModel, suite: ValidationSuite, shape: [number, number, number], scores: ScoreName[], scoreOptions: ScoreOptions = {}): Promise<ScoreSummary[]> {
   const rec = async (x: Float32Array) => ({ x, r: await reconstruct(model, x, shape) });
   const sets = { normals: await rec(suite.normals), proliv: await rec(suite.proliv), synthetic: await rec(suite.synthetic) };
   return scores.map((score) => {
-    const s = (k: keyof typeof sets) => scoreBatch(score, sets[k].x, sets[k].r, shape);
+    const s = (k: keyof typeof sets) => scoreBatch(score, sets[k].x, sets[k].r, shape, scoreOptions);
     const neg = s("normals"), pro = s("proliv"), syn = s("synthetic");
     const auc = (pos: Float32Array) =>
       auroc([...Array(neg.length).fill(0), ...Array(pos.length).fill(1)], concat(neg, pos));
@@ -104,4 +101,27 @@ export function deploymentThreshold(unlabelled: ArrayLike<number>, maxSpillShare
   if (!(maxSpillShare > 0 && maxSpillShare < 1)) throw new Error(`deploymentThreshold: maxSpillShare must be in (0, 1), got ${maxSpillShare}`);
   if (unlabelled.length === 0) throw new Error("deploymentThreshold: no unlabelled scores");
   return percentile(unlabelled, 100 * (1 - maxSpillShare));
+}
+
+export interface PoolSummary extends ScoreSummary {
+  /** Mean of proliv-vs-pool and synthetic-on-pool AUROC: the selection value of experiments/PROTOCOL-2.md. */
+  selection: number;
+}
+
+/**
+ * The label-free validation on deployment images (experiments/PROTOCOL-2.md): the same two figures as
+ * `summarizeValidation`, with the pool's *select* images in place of the held-out normals — proliv/ spills against
+ * half of them, synthetic defects on the other half against the first. The pool holds a few spills; they only
+ * lower both AUROCs, alike for every model.
+ *
+ *   const rows = await poolValidation(model, selectImages, prolivImages, [32, 48, 3], ["mse", "topKMean"]);
+ *   rows[0].selection   // mean of rows[0].aurocProliv and rows[0].aurocSynthetic
+ */
+export async function poolValidation(model: tf.LayersModel, pool: Float32Array, proliv: Float32Array, shape: [number, number, number], scores: ScoreName[], options: { seed?: number; scoreOptions?: ScoreOptions } = {}): Promise<PoolSummary[]> {
+  const per = shape[0] * shape[1] * shape[2];
+  const labels = new Uint8Array(pool.length / per + proliv.length / per);
+  labels.fill(1, pool.length / per);
+  const suite = buildValidationSuite({ data: concat(pool, proliv), labels }, shape, options);
+  const rows = await summarizeValidation(model, suite, shape, scores, options.scoreOptions);
+  return rows.map((r) => ({ ...r, selection: (r.aurocProliv + r.aurocSynthetic) / 2 }));
 }

@@ -3,14 +3,14 @@
  *
  *   npm run score -- path/to/folder-or-images… --model models/wells-ae [--threshold 0.0123] [--out scores.csv|scores.json]
  *
- * The model folder's metadata gives the input size, the score and the threshold chosen on validation (stored by
- * `npm run promote`); --threshold overrides it. Without any threshold only scores are printed.
+ * The model folder's metadata gives the input size, the score and the threshold chosen without labels (stored by
+ * `npm run promote`; zTopKMean's reference statistics are its error-stats.json); --threshold overrides it. Without any threshold only scores are printed.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../lib/atomic";
-import { loadModel, readModelMetadata } from "../lib/checkpoint";
+import { loadModel, readErrorStats, readModelMetadata } from "../lib/checkpoint";
 import { reconstruct } from "../lib/predict";
 import { ScoreName, scoreBatch } from "../lib/scores";
 import { initBackend } from "../lib/tf/backend";
@@ -52,7 +52,7 @@ async function main() {
   const images = pixelsToFloat(pixels);
   const model = await loadModel(values.model!);
   const recon = await reconstruct(model, images, meta.shape);
-  const scores = scoreBatch(score, images, recon, meta.shape);
+  const scores = scoreBatch(score, images, recon, meta.shape, { errorStats: readErrorStats(values.model!) ?? undefined });
   const rows = files.map((file, i) => ({
     file,
     score: scores[i],

@@ -4,6 +4,8 @@
  *   npm run train -- --epochs 20 --run runs/default
  *   npm run train -- --data /path/to/wells --size 32x48 --channels 3 --filters 32,64,128 --batch 64 --fresh
  *   npm run train -- --augment --run runs/augmented      # brightness/contrast/flip jitter
+ *   npm run train -- --geometric --run runs/geometric    # the same plus zoom ±12 % and shift ±2 px
+ *   npm run train -- --adapt-pool models/wells-ae --run runs/adapted   # + likely-normal unlabelled pool images
  *   npm run train -- --limit 2000 --epochs 3 --run runs/quick       # a short run
  *
  * Rerunning with the same --run resumes after its last finished epoch; --fresh starts over.
@@ -14,6 +16,10 @@ import { bar, formatDuration } from "../lib/progress";
 import { initBackend } from "../lib/tf/backend";
 import { trainAutoencoder, TRAIN_DEFAULTS } from "../lib/train";
 import { ScoreName } from "../lib/scores";
+import { GEOMETRIC_AUGMENT } from "../lib/augment";
+import { loadModel, readModelMetadata } from "../lib/checkpoint";
+import { loadCached } from "../lib/image-cache";
+import { pseudoNormalImages, splitPool } from "../lib/pool";
 
 export function parseSize(text: string): { height: number; width: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);
@@ -42,6 +48,9 @@ async function main() {
       backend: { type: "string" },
       fresh: { type: "boolean", default: false },
       augment: { type: "boolean", default: false },
+      geometric: { type: "boolean", default: false },
+      "adapt-pool": { type: "string" },
+      "adapt-keep": { type: "string", default: "0.9" },
     },
   });
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
@@ -64,6 +73,20 @@ async function main() {
     `train ${ds.trainItems.length} normal images; validation ${ds.split.heldOut} held-out normals + ${ds.list.spill.length} spills; ` +
       `input ${size.height}×${size.width}×${channels}`,
   );
+  if (values["adapt-pool"]) {
+    // experiments/PROTOCOL-2.md: the pool's adapt part joins training without labels; the judging model picks the likely normals
+    const judge = await loadModel(values["adapt-pool"]);
+    const judgeMeta = readModelMetadata(values["adapt-pool"]) as { score?: ScoreName; shape: number[] };
+    if (judgeMeta.shape.join("x") !== ds.trainData.shape.join("x")) throw new Error(`--adapt-pool: model input ${judgeMeta.shape.join("×")} differs from ${ds.trainData.shape.join("×")}`);
+    const adapt = await loadCached(splitPool(ds.list.test).adapt, size);
+    const picked = await pseudoNormalImages(judge, adapt.data, ds.trainData.shape, judgeMeta.score ?? "topKMean", Number(values["adapt-keep"]));
+    judge.dispose();
+    const merged = new Float32Array(ds.trainData.train.length + picked.images.length);
+    merged.set(ds.trainData.train);
+    merged.set(picked.images, ds.trainData.train.length);
+    ds.trainData.train = merged;
+    console.log(`adapt pool: ${picked.kept} of ${picked.total} unlabelled images kept (score ≤ ${picked.limit.toPrecision(4)}), training on ${merged.length / (size.height * size.width * channels)} images`);
+  }
   const result = await trainAutoencoder(
     ds.trainData,
     {
@@ -75,7 +98,8 @@ async function main() {
       score: values.score as ScoreName,
       seed: Number(values.seed),
       fresh: values.fresh,
-      augment: values.augment,
+      augment: values.geometric ? GEOMETRIC_AUGMENT : values.augment,
+      metadata: values["adapt-pool"] ? { trainedOnPool: "adapt", adaptKeep: Number(values["adapt-keep"]), adaptJudge: values["adapt-pool"] } : {},
       model: { filters: values.filters!.split(",").map(Number), learningRate: Number(values.lr), loss: values.loss as "mse" | "mae" },
     },
     {

@@ -6,6 +6,9 @@ import {
   maxSmoothedErrorScore,
   mseScore,
   SCORE_NAMES,
+  PLAIN_SCORES,
+  fitErrorStats,
+  ERROR_SD_FLOOR,
   scoreBatch,
   ssimScore,
   topKMeanScore,
@@ -118,8 +121,9 @@ test("scoreBatch: one score per image, equal to the single-image functions", () 
   const rand = rng(9);
   const inputs = Float32Array.from({ length: 3 * size }, rand);
   const recons = Float32Array.from({ length: 3 * size }, rand);
-  assert.deepEqual([...SCORE_NAMES], ["mse", "maxSmoothed", "topKMean", "ssim"]);
-  for (const name of SCORE_NAMES) {
+  assert.deepEqual([...SCORE_NAMES], ["mse", "maxSmoothed", "topKMean", "ssim", "zTopKMean"]);
+  assert.deepEqual([...PLAIN_SCORES], ["mse", "maxSmoothed", "topKMean", "ssim"]);
+  for (const name of PLAIN_SCORES) {
     const scores = scoreBatch(name, inputs, recons, shape, { radius: 1, fraction: 0.1 });
     assert.ok(scores instanceof Float32Array);
     assert.equal(scores.length, 3);
@@ -159,4 +163,33 @@ test("errors: shape mismatches, bad shapes and options, unknown score", () => {
   assert.throws(() => scoreBatch("mse", new Float32Array(18), new Float32Array(18), shape), /18 values is not a whole number of 2×2×3 images \(12 values each\)/);
   assert.throws(() => scoreBatch("psnr" as ScoreName, new Float32Array(12), new Float32Array(12), shape), /unknown score "psnr"; choose one of mse, maxSmoothed, topKMean, ssim/);
   assert.throws(() => scoreBatch("topKMean", new Float32Array(12), new Float32Array(12), shape, { fraction: 2 }), /fraction must be in \(0, 1\], got 2/);
+});
+
+test("fitErrorStats: per-pixel mean and population sd of the error map, by hand", () => {
+  const shape: [number, number, number] = [1, 2, 1];
+  // three images of two pixels; errors (x − r)² per pixel: [0.01, 0], [0.09, 0], [0.04, 0]
+  const x = Float32Array.from([0.1, 0.5, 0.3, 0.5, 0.2, 0.5]);
+  const r = new Float32Array([0, 0.5, 0, 0.5, 0, 0.5]);
+  const st = fitErrorStats(x, r, shape);
+  assert.equal(st.count, 3);
+  close(st.mean[0], (0.01 + 0.09 + 0.04) / 3);
+  close(st.sd[0], Math.sqrt(((0.01 - 0.14 / 3) ** 2 + (0.09 - 0.14 / 3) ** 2 + (0.04 - 0.14 / 3) ** 2) / 3));
+  close(st.mean[1], 0);
+  close(st.sd[1], 0);
+  assert.throws(() => fitErrorStats(x.subarray(0, 2), r.subarray(0, 2), shape), /at least two/);
+  assert.throws(() => fitErrorStats(x, r.subarray(0, 4), shape), /reconstructions have 4/);
+});
+
+test("zTopKMean: the top-k mean of the standardised error map; needs matching stats", () => {
+  const shape: [number, number, number] = [2, 2, 1];
+  const stats = { height: 2, width: 2, count: 10, mean: Float32Array.from([0.5, 0, 0, 0]), sd: Float32Array.from([1, 0.01, 0.01, 0.01]) };
+  // errors [0.81, 0.01, 0, 0]: the big error sits where normals always err (pixel 0), the small one where they never do
+  const x = Float32Array.from([0.9, 0.1, 0, 0]), r = new Float32Array(4);
+  const z = scoreBatch("zTopKMean", x, r, shape, { errorStats: stats, fraction: 0.25 })[0];
+  // standardised: pixel 0 (0.81 − 0.5) / 1.0001 ≈ 0.31, pixel 1 0.01 / 0.0101 ≈ 0.99 — the small error in a quiet place wins
+  close(z, 0.01 / (0.01 + ERROR_SD_FLOOR));
+
+  assert.ok(scoreBatch("topKMean", x, r, shape, { fraction: 0.25 })[0] > 0.8, "plain topKMean follows the big error");
+  assert.throws(() => scoreBatch("zTopKMean", x, r, shape), /needs errorStats/);
+  assert.throws(() => scoreBatch("zTopKMean", x, r, shape, { errorStats: { ...stats, width: 3 } }), /2×3 images/);
 });
