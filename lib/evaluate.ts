@@ -29,6 +29,7 @@ import {
   type ThresholdMetrics,
 } from "./metrics";
 import { reconstruct } from "./predict";
+import { deploymentThreshold } from "./validation";
 import { SCORE_NAMES, scoreBatch, type ScoreName, type ScoreOptions } from "./scores";
 import { chooseThreshold, type StrategyName, type ThresholdOptions } from "./thresholds";
 
@@ -136,6 +137,22 @@ export function chooseThresholds(
       return { ...base, threshold: null, validation: null, note: e instanceof Error ? e.message : String(e) };
     }
   });
+}
+
+/**
+ * The threshold of experiments/PROTOCOL-2.md as a strategy choice: flag the top `share` of the unlabelled pool's
+ * scores (no label read, so no validation metrics). Append it to `chooseThresholds`' list to report it beside the others:
+ *   [...chooseThresholds(valLabels, valScores), poolChoice(selectScores, 0.05)]   // id "pool5"
+ */
+export function poolChoice(unlabelledScores: ArrayLike<number>, share: number): StrategyChoice {
+  return {
+    id: `pool${+(share * 100).toFixed(2)}`,
+    strategy: "percentile",
+    label: `top ${+(share * 100).toFixed(2)} % of the unlabelled pool's select part`,
+    options: { percentile: 100 * (1 - share) },
+    threshold: deploymentThreshold(unlabelledScores, share),
+    validation: null,
+  };
 }
 
 /** The choice with this id, or an error listing the ids there are: `choiceById(choices, "p99").threshold`. */
@@ -499,6 +516,10 @@ export interface EvaluationReport {
    */
   primaryScores: { validation: LabelledScores; test: LabelledScores };
   references: readonly ReferenceResult[];
+  /** Which images `scores[].test` and `primaryScores.test` hold, when not the whole test set. */
+  testPart?: string;
+  /** The same evaluation on the whole test set, when `scores` hold a part of it. */
+  wholeTest?: ScoreEvaluation[];
 }
 
 export interface LabelledScores {

@@ -36,6 +36,13 @@ export function splitPool(items: WellItem[]): Record<PoolPart, WellItem[]> {
   return parts;
 }
 
+/** Positions in `items` of the images that belong to `part` (to take one part of a labelled test set's arrays). */
+export function partIndices(items: WellItem[], part: PoolPart): number[] {
+  const out: number[] = [];
+  items.forEach((it, i) => poolPart(it.hash) === part && out.push(i));
+  return out;
+}
+
 /**
  * Indices of the images whose score is at most the `keepFraction` quantile of all scores: the likely-normal part of
  * an unlabelled pool (spills score high, so most of them fall in the dropped top). NaN scores are never kept.

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import {
+import { poolChoice,
   chooseThresholds,
   choiceById,
   comparisonTable,
@@ -239,4 +239,17 @@ test("scoreSet: one reconstruction, every score as lib/scores computes it", asyn
 
 test("choiceById names the ids there are", () => {
   assert.throws(() => choiceById([{ id: "a" }, { id: "b" }], "c"), /no strategy "c"; there are a, b/);
+});
+
+test("poolChoice: the top share of unlabelled scores, no validation metrics, reported beside the others", () => {
+  const unlabelled = Array.from({ length: 101 }, (_, i) => i); // 95th percentile = 95
+  const c = poolChoice(unlabelled, 0.05);
+  assert.equal(c.id, "pool5");
+  assert.equal(c.threshold, 95);
+  assert.equal(c.validation, null);
+  const r = evaluateOnTest([0, 0, 1, 1], [10, 96, 94, 99], [c]).strategies[0];
+  assert.equal(r.metrics!.tp, 1); // 99 > 95; 94 is missed
+  assert.equal(r.metrics!.fp, 1); // 96 > 95
+  assert.equal(predictedVsActual([c], [r])[0].tnrValidation, null);
+  assert.throws(() => poolChoice([], 0.05), /no unlabelled scores/);
 });

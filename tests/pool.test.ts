@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { gatherImages, poolPart, pseudoNormalIndices, splitPool } from "../lib/pool";
+import { gatherImages, partIndices, poolPart, pseudoNormalIndices, splitPool } from "../lib/pool";
 import { readErrorStats, writeErrorStats, ERROR_STATS_FILE } from "../lib/checkpoint";
 import { WellItem } from "../lib/wells";
 
@@ -50,4 +50,10 @@ test("error stats round-trip through a model folder; missing is null, damaged is
   assert.throws(() => readErrorStats(dir), /2×2 = 4 values/);
   fs.writeFileSync(path.join(dir, ERROR_STATS_FILE), "{");
   assert.throws(() => readErrorStats(dir), /not valid JSON/);
+});
+
+test("partIndices: positions of one part, in order", () => {
+  const items: WellItem[] = [0, 1, 2, 3, 4].map((i) => ({ file: `${i}`, label: 0, hash: i.toString(16).padStart(8, "0") }));
+  assert.deepEqual(partIndices(items, "select"), [1, 4]);
+  assert.deepEqual(partIndices(items, "report"), [2]);
 });
