@@ -410,7 +410,8 @@ export function evaluationCharts(json: unknown): EvaluationFigures {
     return chain(f).map((o) => thresholdOf(o.threshold)).find((t) => t !== undefined);
   };
   const describe = (f: Found) => {
-    const set = /test/i.test(f.path) ? "test set" : /valid/i.test(f.path) ? "validation set" : f.path;
+    const testSet = typeof root.testPart === "string" && !/wholeTest/.test(f.path) ? "report part of the test set" : "test set";
+    const set = /test/i.test(f.path) ? testSet : /valid/i.test(f.path) ? "validation set" : f.path;
     const score = primaryScore ?? chain(f).map((o) => o.score ?? o.scoreName).find((v): v is string => typeof v === "string");
     return { title: (what: string) => `${what} — ${set}${score ? `, score ${score}` : ""}`, score };
   };

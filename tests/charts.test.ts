@@ -259,6 +259,13 @@ test("evaluationCharts: finds labelled scores (the test set first) and the thres
   roundTrips(figs.charts.map((c) => c.spec));
 });
 
+test("evaluationCharts: titles name the report part when the evaluation holds one", () => {
+  const test = { labels: [0, 0, 1, 1], scores: [0.1, 0.4, 0.35, 0.8] };
+  const title = (json: unknown) => String(evaluationCharts(json).charts[0].spec.options.title);
+  assert.match(title({ testPart: "report part", primaryScores: { test } }), /report part of the test set/);
+  assert.doesNotMatch(title({ primaryScores: { test } }), /report part/);
+});
+
 test("evaluationCharts: ready-made curves with JSON nulls, and a clear error for anything else", () => {
   const figs = evaluationCharts({ test: { auroc: 0.9, roc: { fpr: [0, 0.5, 1], tpr: [0, 1, 1], thresholds: [0.9, 0.5, null] } } });
   assert.equal(figs.source, "test");
