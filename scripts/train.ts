@@ -7,9 +7,11 @@
  *   npm run train -- --geometric --run runs/geometric    # the same plus zoom ±12 % and shift ±2 px
  *   npm run train -- --adapt-pool models/wells-ae --run runs/adapted   # + likely-normal unlabelled pool images
  *   npm run train -- --limit 2000 --epochs 3 --run runs/quick       # a short run
+ *   npm run train -- --workers 1 --run runs/one-thread              # default "auto": one worker thread per core on wasm/cpu
  *
  * Rerunning with the same --run resumes after its last finished epoch; --fresh starts over.
  */
+import * as os from "node:os";
 import { parseArgs } from "node:util";
 import { prepareWells } from "../lib/dataset";
 import { bar, formatDuration } from "../lib/progress";
@@ -51,10 +53,13 @@ async function main() {
       geometric: { type: "boolean", default: false },
       "adapt-pool": { type: "string" },
       "adapt-keep": { type: "string", default: "0.9" },
+      workers: { type: "string", default: "auto" },
     },
   });
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
-  console.log(`backend: ${backend}`);
+  // wasm and cpu use one thread per backend: one worker per core shares each step (the native backend is multi-threaded)
+  const workers = values.workers === "auto" ? (backend === "tensorflow" ? 1 : os.availableParallelism()) : Number(values.workers);
+  console.log(`backend: ${backend}, ${workers} worker thread${workers === 1 ? "" : "s"}`);
   const channels = Number(values.channels) as 1 | 3;
   const size = { ...parseSize(values.size!), channels };
   const decodeStart = Date.now();
@@ -98,6 +103,7 @@ async function main() {
       score: values.score as ScoreName,
       seed: Number(values.seed),
       fresh: values.fresh,
+      workers,
       augment: values.geometric ? GEOMETRIC_AUGMENT : values.augment,
       metadata: values["adapt-pool"] ? { trainedOnPool: "adapt", adaptKeep: Number(values["adapt-keep"]), adaptJudge: values["adapt-pool"] } : {},
       model: { filters: values.filters!.split(",").map(Number), learningRate: Number(values.lr), loss: values.loss as "mse" | "mae" },

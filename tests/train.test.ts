@@ -58,3 +58,22 @@ test("a NaN loss stops the run with a clear error, and bad data is refused", asy
   noNormals.validation.labels.fill(1);
   await assert.rejects(trainAutoencoder(noNormals, { ...opts, runDir: tmp() }), /no normal images/);
 });
+
+test("workers: two threads reach the losses of one, checkpoint, resume, and stop on a NaN loss", async () => {
+  const one = await trainAutoencoder(tinyData(), { ...opts, runDir: tmp() });
+  const runDir = tmp();
+  const two = await trainAutoencoder(tinyData(), { ...opts, runDir, workers: 2 });
+  // the workers run their own backend (wasm here, cpu in this thread): equal up to float rounding
+  for (let i = 0; i < 2; i++) {
+    assert.ok(Math.abs(two.history[i].loss - one.history[i].loss) <= 1e-4 * one.history[i].loss, `epoch ${i + 1}: ${two.history[i].loss} vs ${one.history[i].loss}`);
+    assert.ok(Math.abs(two.history[i].valLoss - one.history[i].valLoss) <= 1e-3 * one.history[i].valLoss);
+  }
+  const saved = JSON.parse(fs.readFileSync(path.join(runDir, "last", "model.json"), "utf8"));
+  assert.ok(saved.weightsManifest[0].weights.some((w: { name: string }) => /\/m$/.test(w.name)), "the optimizer state is saved");
+  const resumed = await trainAutoencoder(tinyData(), { ...opts, epochs: 3, runDir, workers: 2 });
+  assert.equal(resumed.history.length, 3);
+  const d = tinyData();
+  d.train[5] = NaN;
+  await assert.rejects(trainAutoencoder(d, { ...opts, runDir: tmp(), workers: 2 }), /diverged: loss is NaN at epoch 1, batch \d+/);
+  await assert.rejects(trainAutoencoder(tinyData(), { ...opts, runDir: tmp(), workers: 0 }), /workers must be a positive integer/);
+});
