@@ -555,15 +555,21 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined || 
  * A few sentences of markdown from the numbers: the primary strategy's test TPR/TNR against the course target and the
  * best seed, how far validation's TNR and TPR were from test's, and which strategy predicted test TNR best.
  */
-export function conclusions(evaluation: ScoreEvaluation, primaryStrategy: string, references: readonly ReferenceResult[] = SEED_RESULTS): string {
+export function conclusions(
+  evaluation: ScoreEvaluation,
+  primaryStrategy: string,
+  references: readonly ReferenceResult[] = SEED_RESULTS,
+  options: { testName?: string } = {},
+): string {
+  const testName = options.testName ?? "test";
   const choice = choiceById(evaluation.validation.choices, primaryStrategy);
   const test = choiceById(evaluation.test.strategies, primaryStrategy);
   const row = choiceById(evaluation.predictedVsActual, primaryStrategy);
   const m = test.metrics;
   const lines: string[] = [];
   lines.push(
-    `- **Ranking.** With the \`${evaluation.score}\` score the validation AUROC is ${evaluation.validation.auroc.toFixed(3)} and the test AUROC ` +
-      `${evaluation.test.auroc.toFixed(3)} (test AP ${evaluation.test.averagePrecision.toFixed(3)}): ` +
+    `- **Ranking.** With the \`${evaluation.score}\` score the validation AUROC is ${evaluation.validation.auroc.toFixed(3)} and the AUROC on ${testName} ` +
+      `${evaluation.test.auroc.toFixed(3)} (AP ${evaluation.test.averagePrecision.toFixed(3)}): ` +
       (evaluation.validation.auroc - evaluation.test.auroc > 0.02
         ? `validation overstates how well spills separate, since proliv/ is a single spill event.`
         : `validation and test rank spills about equally well.`),
@@ -574,15 +580,23 @@ export function conclusions(evaluation: ScoreEvaluation, primaryStrategy: string
     const seed = references.find((r) => r.source.startsWith("best seed"));
     const meets = target && target.tpr !== null && target.tnr !== null ? m.tpr > target.tpr && m.tnr > target.tnr : null;
     lines.push(
-      `- **Threshold.** \`${primaryStrategy}\` (${choice.label}) chose ${m.threshold.toPrecision(4)} on validation; on test it catches ` +
+      `- **Threshold.** \`${primaryStrategy}\` (${choice.label}) chose ${m.threshold.toPrecision(4)} ${choice.validation ? "on validation" : "without labels"}; on ${testName} it catches ` +
         `${m.tp} of ${m.tp + m.fn} spills (TPR ${pct(m.tpr)}) and passes ${m.tn} of ${m.tn + m.fp} normals (TNR ${pct(m.tnr)}), F1 ${m.f1.toFixed(3)}. ` +
         (meets === null ? "" : meets ? `That meets the course target (both above ${target!.tpr}).` : `That misses the course target (TPR and TNR both above ${target!.tpr}).`) +
         (seed && seed.f1 !== null ? ` The best seed reported F1 ${seed.f1.toFixed(2)} (TPR ${pct(seed.tpr)}, TNR ${pct(seed.tnr)}).` : ""),
     );
-    lines.push(
-      `- **Validation as a forecast.** Validation promised TNR ${pct(row.tnrValidation)} and test gave ${pct(row.tnrTest)}; ` +
-        `it promised TPR ${pct(row.tprValidation)} and test gave ${pct(row.tprTest)}.`,
-    );
+    if (choice.validation)
+      lines.push(
+        `- **Validation as a forecast.** Validation promised TNR ${pct(row.tnrValidation)} and ${testName} gave ${pct(row.tnrTest)}; ` +
+          `it promised TPR ${pct(row.tprValidation)} and ${testName} gave ${pct(row.tprTest)}.`,
+      );
+    else if (choice.options.percentile !== undefined) {
+      const n = m.tp + m.fp + m.tn + m.fn;
+      lines.push(
+        `- **The label-free forecast.** The threshold was set to flag ${pct(1 - choice.options.percentile / 100)} of the unlabelled images; ` +
+          `on ${testName} it flagged ${pct((m.tp + m.fp) / n)} (${m.tp + m.fp} of ${n}).`,
+      );
+    }
   }
   const percentiles = evaluation.predictedVsActual.filter((r) => r.tnrGap !== null && choiceById(evaluation.validation.choices, r.id).strategy === "percentile");
   if (percentiles.length > 0)

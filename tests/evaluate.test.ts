@@ -210,12 +210,19 @@ test("scoreEvaluation + writeEvaluation + conclusions", () => {
   assert.throws(() => writeEvaluation(file, ragged), /primaryScores.test needs equally long labels and scores/);
   fs.rmSync(dir, { recursive: true, force: true });
   const text = conclusions(ev, "p90");
-  assert.match(text, /test AUROC 0\.667/);
+  assert.match(text, /AUROC on test 0\.667/);
   assert.match(text, /catches 1 of 2 spills \(TPR 50\.0 %\)/);
   assert.match(text, /misses the course target/);
   assert.match(text, /promised TNR 90\.0 % and test gave 33\.3 %/);
   assert.match(text, /`maxF1` predicted test TNR best/);
   assert.match(text, /Percentile thresholds.*`p90` promised TNR 90\.0 % and reached 33\.3 %.*off by more than 2 points/);
+  // a label-free pool threshold: no validation promise, but the share it meant to flag
+  const pooled = [...choices, poolChoice([0.1, 0.2, 0.3, 0.4, 0.5], 0.2)]; // threshold 0.42
+  const pev = scoreEvaluation("mse", VL, VS, pooled, TL, TS);
+  const ptext = conclusions(pev, "pool20", SEED_RESULTS, { testName: "the report part" });
+  assert.match(ptext, /chose 0\.4200 without labels; on the report part it catches/);
+  assert.match(ptext, /set to flag 20\.0 % of the unlabelled images; on the report part it flagged/);
+  assert.doesNotMatch(ptext, /promised TNR n\/a/);
 });
 
 test("scoreSet: one reconstruction, every score as lib/scores computes it", async () => {
