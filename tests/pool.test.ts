@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { gatherImages, partIndices, poolPart, pseudoNormalIndices, splitPool } from "../lib/pool";
+import * as tf from "@tensorflow/tfjs";
+import { gatherImages, partIndices, poolErrorStats, poolPart, pseudoNormalImages, pseudoNormalIndices, splitPool } from "../lib/pool";
+import { poolValidation } from "../lib/validation";
 import { readErrorStats, writeErrorStats, ERROR_STATS_FILE } from "../lib/checkpoint";
 import { WellItem } from "../lib/wells";
 
@@ -59,9 +61,6 @@ test("partIndices: positions of one part, in order", () => {
 });
 
 test("pseudoNormalImages, poolErrorStats and poolValidation with a small model (an identity-like AE on the cpu backend)", async () => {
-  const tf = await import("@tensorflow/tfjs");
-  const { pseudoNormalImages, poolErrorStats } = await import("../lib/pool");
-  const { poolValidation } = await import("../lib/validation");
   await tf.setBackend("cpu");
   const shape: [number, number, number] = [8, 8, 1];
   // a fixed "autoencoder" that returns a blurred copy: smooth images reconstruct well, speckled ones badly
