@@ -29,6 +29,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { BackendName } from "./backend";
+import { startModuleWorker } from "./start-worker";
 
 export interface ReconstructPoolOptions {
   /** Number of worker threads; default `os.availableParallelism()`. */
@@ -115,15 +116,7 @@ class PoolWorker {
   }
 }
 
-/** How a worker is started: this file itself, through tsx's require hook when it is the TypeScript source. */
-function startWorker(init: WorkerInit): Worker {
-  if (path.extname(__filename) === ".ts") {
-    const tsx = require.resolve("tsx/cjs");
-    const code = `require(${JSON.stringify(tsx)}); require(${JSON.stringify(__filename)});`;
-    return new Worker(code, { eval: true, workerData: init });
-  }
-  return new Worker(__filename, { workerData: init });
-}
+const startWorker = (init: WorkerInit): Worker => startModuleWorker(__filename, init);
 
 export class ReconstructPool {
   private closed = false;

@@ -49,6 +49,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import type { BackendName } from "./backend";
+import { startModuleWorker } from "./start-worker";
 import type { AutoencoderConfig } from "../model";
 
 export interface ParallelTrainerOptions {
@@ -198,15 +199,7 @@ class TrainWorker {
   }
 }
 
-/** How a worker is started: this file itself, through tsx's require hook when it is the TypeScript source. */
-function startWorker(init: WorkerInit): Worker {
-  if (path.extname(__filename) === ".ts") {
-    const tsx = require.resolve("tsx/cjs");
-    const code = `require(${JSON.stringify(tsx)}); require(${JSON.stringify(__filename)});`;
-    return new Worker(code, { eval: true, workerData: init });
-  }
-  return new Worker(__filename, { workerData: init });
-}
+const startWorker = (init: WorkerInit): Worker => startModuleWorker(__filename, init);
 
 export class ParallelTrainer {
   private closed = false;
