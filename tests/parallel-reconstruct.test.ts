@@ -98,9 +98,9 @@ test("wrong shapes reject clearly; close() stops the workers and later calls rej
 test("an error inside a worker, or a worker that dies, rejects naming that worker", async () => {
   const pool = await ReconstructPool.open(modelDir, { workers: 2 });
   // reach past the pool's own checks to make the worker's reconstruct throw
-  const inner = (pool as unknown as { workers: { run(x: Float32Array, s: number[], b: number): Promise<Float32Array>; worker: import("node:worker_threads").Worker }[] }).workers;
+  const inner = (pool as unknown as { workers: { request(body: object, expect: string): Promise<unknown>; worker: import("node:worker_threads").Worker }[] }).workers;
   try {
-    await assert.rejects(inner[1].run(images(2), [8, 8, 6], 4), /^Error: ReconstructPool worker 2\/2: reconstruct: the model expects 8×16×3 images, got 8×8×6/);
+    await assert.rejects(inner[1].request({ images: images(2), shape: [8, 8, 6], batchSize: 4 }, "result"), /^Error: ReconstructPool worker 2\/2: reconstruct: the model expects 8×16×3 images, got 8×8×6/);
     const x = images(9);
     assert.ok(maxAbsDiff(await pool.reconstruct(x, shape), await reconstruct(model, x, shape)) <= 1e-5, "the worker still answers after an error");
     const dying = assert.rejects(pool.reconstruct(images(64), shape, 4), /ReconstructPool worker 1\/2 exited with code 1/);

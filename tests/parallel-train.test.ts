@@ -173,11 +173,11 @@ test("an error inside a worker, a worker that dies, and close() reject naming th
   const trainer = await ParallelTrainer.open(config, { workers: 2 });
   // reach past the trainer's own checks to make a worker's step throw
   const inner = (trainer as unknown as {
-    workers: { call(body: object, expect: string, transfer?: ArrayBuffer[]): Promise<unknown>; worker: import("node:worker_threads").Worker }[];
+    workers: { request(body: object, expect: string, transfer?: ArrayBuffer[]): Promise<unknown>; worker: import("node:worker_threads").Worker }[];
   }).workers;
   try {
-    await assert.rejects(inner[1].call({ type: "grad", images: new Float32Array(2 * per), count: 2, shape: [8, 8, 6] }, "grad"), /^Error: ParallelTrainer worker 2\/2: the model expects 8×16×3 images, got 8×8×6/);
-    await assert.rejects(inner[0].call({ type: "apply", grads: new Float32Array(3) }, "applied"), /^Error: ParallelTrainer worker 1\/2: received 3 gradient values, expected \d+/);
+    await assert.rejects(inner[1].request({ type: "grad", images: new Float32Array(2 * per), count: 2, shape: [8, 8, 6] }, "grad"), /^Error: ParallelTrainer worker 2\/2: the model expects 8×16×3 images, got 8×8×6/);
+    await assert.rejects(inner[0].request({ type: "apply", grads: new Float32Array(3) }, "applied"), /^Error: ParallelTrainer worker 1\/2: received 3 gradient values, expected \d+/);
     await trainer.checkReplicas(); // neither request changed anything
     assert.ok(Number.isFinite(await trainer.trainOnBatch(ten[1], shape)), "the workers still answer after an error");
     const dying = assert.rejects(trainer.trainOnBatch(batches(64, 1, 5)[0], shape), /ParallelTrainer worker 1\/2 (is not running: it )?exited with code 1/);

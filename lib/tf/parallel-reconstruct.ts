@@ -27,9 +27,9 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { BackendName } from "./backend";
-import { startModuleWorker } from "./start-worker";
+import { errorText, startWorkers, stopWorkers, WorkerHandle } from "./worker-threads";
 
 export interface ReconstructPoolOptions {
   /** Number of worker threads; default `os.availableParallelism()`. */
@@ -47,12 +47,17 @@ interface WorkerInit {
   backend?: BackendName;
 }
 
+interface ReadyInfo {
+  type: "ready";
+  backend: string;
+  inputShape: number[];
+}
+
+/** Worker → main answers to a job. */
+type Answer = { type: "result"; id: number; out: Float32Array } | { type: "error"; id: number; message: string };
+
 /** Worker → main messages. */
-type FromWorker =
-  | { type: "ready"; backend: string; inputShape: number[] }
-  | { type: "init-error"; message: string }
-  | { type: "result"; id: number; out: Float32Array }
-  | { type: "error"; id: number; message: string };
+type FromWorker = ReadyInfo | { type: "init-error"; message: string } | Answer;
 
 /** Main → worker message: one chunk of images. */
 interface Job {
@@ -62,67 +67,11 @@ interface Job {
   batchSize: number;
 }
 
-interface Pending {
-  resolve: (out: Float32Array) => void;
-  reject: (e: Error) => void;
-}
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** One worker thread and the requests it has not answered yet. */
-class PoolWorker {
-  readonly pending = new Map<number, Pending>();
-  /** Why it can no longer take work (crashed, exited, pool closed); null while it is running. */
-  dead: string | null = null;
-  private nextId = 0;
-
-  constructor(
-    readonly worker: Worker,
-    readonly label: string,
-  ) {
-    worker.on("message", (m: FromWorker) => {
-      if (m.type !== "result" && m.type !== "error") return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      this.idleCheck();
-      if (m.type === "result") p.resolve(m.out);
-      else p.reject(new Error(`${this.label}: ${m.message}`));
-    });
-    worker.on("error", (e) => this.fail(`crashed: ${errorText(e)}`));
-    worker.on("exit", (code) => this.fail(`exited with code ${code}`));
-  }
-
-  /** Mark it dead and reject everything it still owed. */
-  fail(why: string): void {
-    if (this.dead === null) this.dead = why;
-    for (const p of this.pending.values()) p.reject(new Error(`${this.label} ${this.dead}`));
-    this.pending.clear();
-  }
-
-  run(images: Float32Array, shape: Shape, batchSize: number): Promise<Float32Array> {
-    if (this.dead !== null) return Promise.reject(new Error(`${this.label} is not running: it ${this.dead}`));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref(); // a call in flight keeps the process alive until it answers
-      const job: Job = { id, images, shape, batchSize };
-      this.worker.postMessage(job, [images.buffer as ArrayBuffer]);
-    });
-  }
-
-  private idleCheck(): void {
-    if (this.pending.size === 0) this.worker.unref();
-  }
-}
-
-const startWorker = (init: WorkerInit): Worker => startModuleWorker(__filename, init);
-
 export class ReconstructPool {
   private closed = false;
 
   private constructor(
-    private readonly workers: PoolWorker[],
+    private readonly workers: WorkerHandle<Answer, Omit<Job, "id">>[],
     /** The backend the workers run (they all make the same choice). */
     readonly backend: string,
     /** The image shape the model takes, [height, width, channels]. */
@@ -136,42 +85,14 @@ export class ReconstructPool {
     if (!Number.isInteger(count) || count < 1) throw new Error(`ReconstructPool: workers must be a whole number ≥ 1, got ${count}`);
     const dir = path.resolve(modelDir);
     const init: WorkerInit = { kind: "reconstruct-pool-worker", modelDir: dir, backend: options.backend };
-    const started: PoolWorker[] = [];
-    const ready: Promise<{ backend: string; inputShape: number[] }>[] = [];
-    for (let i = 0; i < count; i++) {
-      const label = `ReconstructPool worker ${i + 1}/${count}`;
-      const worker = startWorker(init);
-      started.push(new PoolWorker(worker, label));
-      ready.push(
-        new Promise((resolve, reject) => {
-          const onMessage = (m: FromWorker) => {
-            if (m.type === "ready") done(() => resolve(m));
-            else if (m.type === "init-error") done(() => reject(new Error(`${label} could not start: ${m.message}`)));
-          };
-          const onError = (e: Error) => done(() => reject(new Error(`${label} could not start: ${e.message}`)));
-          const onExit = (code: number) => done(() => reject(new Error(`${label} could not start: it exited with code ${code}`)));
-          const done = (settle: () => void) => {
-            worker.off("message", onMessage).off("error", onError).off("exit", onExit);
-            settle();
-          };
-          worker.on("message", onMessage).on("error", onError).on("exit", onExit);
-        }),
-      );
-    }
-    let infos: { backend: string; inputShape: number[] }[];
-    try {
-      infos = await Promise.all(ready);
-    } catch (e) {
-      await Promise.allSettled(started.map((w) => w.worker.terminate()));
-      throw e;
-    }
-    for (const w of started) w.worker.unref(); // idle: let the process exit if nothing else holds it
+    const started = await startWorkers<ReadyInfo, Answer, Omit<Job, "id">>(__filename, init, count, "ReconstructPool worker");
+    const infos = started.map((w) => w.ready);
     const shape = infos[0].inputShape.slice(1);
     if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d))) {
-      await Promise.allSettled(started.map((w) => w.worker.terminate()));
+      await stopWorkers(started.map((w) => w.handle));
       throw new Error(`ReconstructPool: the model in ${dir} takes input ${JSON.stringify(infos[0].inputShape)}, not [batch, height, width, channels] images`);
     }
-    return new ReconstructPool(started, infos[0].backend, shape as Shape, dir);
+    return new ReconstructPool(started.map((w) => w.handle), infos[0].backend, shape as Shape, dir);
   }
 
   /** Number of worker threads. */
@@ -205,7 +126,8 @@ export class ReconstructPool {
       const from = start * per;
       const to = (start + size) * per;
       // slice copies into a fresh ArrayBuffer, which is transferred (moved, not copied) to the worker.
-      parts.push(this.workers[i].run(images.slice(from, to), shape, batchSize).then((r) => out.set(r, from)));
+      const chunk = images.slice(from, to);
+      parts.push(this.workers[i].request({ images: chunk, shape, batchSize }, "result", [chunk.buffer as ArrayBuffer]).then((r) => out.set(r.out, from)));
       start += size;
     }
     await Promise.all(parts);
@@ -216,8 +138,7 @@ export class ReconstructPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.workers) w.fail("was stopped by close()");
-    await Promise.allSettled(this.workers.map((w) => w.worker.terminate()));
+    await stopWorkers(this.workers);
   }
 }
 

@@ -47,9 +47,9 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { BackendName } from "./backend";
-import { startModuleWorker } from "./start-worker";
+import { errorText, startWorkers, stopWorkers, WorkerHandle } from "./worker-threads";
 import type { AutoencoderConfig } from "../model";
 
 export interface ParallelTrainerOptions {
@@ -132,13 +132,6 @@ type FromWorker = ({ type: "ready" } & ReadyInfo) | { type: "init-error"; messag
 /** A request without its id (the worker adds one). */
 type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, "id"> : never) : never;
 
-interface Pending {
-  resolve: (a: Answer) => void;
-  reject: (e: Error) => void;
-}
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
 /** FNV-1a over the bytes of the arrays: equal replicas give equal hashes. */
 function hashArrays(arrays: Float32Array[]): number {
   let h = 0x811c9dc5;
@@ -149,57 +142,7 @@ function hashArrays(arrays: Float32Array[]): number {
   return h;
 }
 
-/** One worker thread and the requests it has not answered yet. */
-class TrainWorker {
-  readonly pending = new Map<number, Pending>();
-  /** Why it can no longer take work (crashed, exited, trainer closed); null while it is running. */
-  dead: string | null = null;
-  private nextId = 0;
-
-  constructor(
-    readonly worker: Worker,
-    readonly label: string,
-  ) {
-    worker.on("message", (m: FromWorker) => {
-      if (m.type === "ready" || m.type === "init-error") return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (m.type === "error") p.reject(new Error(`${this.label}: ${m.message}`));
-      else p.resolve(m);
-    });
-    worker.on("error", (e) => this.fail(`crashed: ${errorText(e)}`));
-    worker.on("exit", (code) => this.fail(`exited with code ${code}`));
-  }
-
-  /** Mark it dead and reject everything it still owed. */
-  fail(why: string): void {
-    if (this.dead === null) this.dead = why;
-    for (const p of this.pending.values()) p.reject(new Error(`${this.label} ${this.dead}`));
-    this.pending.clear();
-  }
-
-  notRunning(): Error {
-    return new Error(`${this.label} is not running: it ${this.dead}`);
-  }
-
-  /** Send a request (transferring `transfer`) and wait for its answer. */
-  call<T extends Answer["type"]>(body: RequestBody, expect: T, transfer: ArrayBuffer[] = []): Promise<Extract<Answer, { type: T }>> {
-    if (this.dead !== null) return Promise.reject(this.notRunning());
-    const id = this.nextId++;
-    return new Promise<Answer>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref(); // a call in flight keeps the process alive until it answers
-      this.worker.postMessage({ ...body, id } as Request, transfer);
-    }).then((a) => {
-      if (a.type !== expect) throw new Error(`${this.label}: answered "${a.type}" to a "${body.type}" request`);
-      return a as Extract<Answer, { type: T }>;
-    });
-  }
-}
-
-const startWorker = (init: WorkerInit): Worker => startModuleWorker(__filename, init);
+type TrainWorker = WorkerHandle<Answer, RequestBody>;
 
 export class ParallelTrainer {
   private closed = false;
@@ -231,37 +174,10 @@ export class ParallelTrainer {
       "modelDir" in source && typeof source.modelDir === "string"
         ? { kind: "parallel-train-worker", modelDir: path.resolve(source.modelDir), backend: options.backend }
         : { kind: "parallel-train-worker", model: { ...(source as Partial<AutoencoderConfig>) }, backend: options.backend };
-    const started: TrainWorker[] = [];
-    const ready: Promise<ReadyInfo>[] = [];
-    for (let i = 0; i < count; i++) {
-      const label = `ParallelTrainer worker ${i + 1}/${count}`;
-      const worker = startWorker(init);
-      started.push(new TrainWorker(worker, label));
-      ready.push(
-        new Promise((resolve, reject) => {
-          const onMessage = (m: FromWorker) => {
-            if (m.type === "ready") done(() => resolve(m));
-            else if (m.type === "init-error") done(() => reject(new Error(`${label} could not start: ${m.message}`)));
-          };
-          const onError = (e: Error) => done(() => reject(new Error(`${label} could not start: ${e.message}`)));
-          const onExit = (code: number) => done(() => reject(new Error(`${label} could not start: it exited with code ${code}`)));
-          const done = (settle: () => void) => {
-            worker.off("message", onMessage).off("error", onError).off("exit", onExit);
-            settle();
-          };
-          worker.on("message", onMessage).on("error", onError).on("exit", onExit);
-        }),
-      );
-    }
-    const stopAll = () => Promise.allSettled(started.map((w) => w.worker.terminate()));
-    let infos: ReadyInfo[];
-    try {
-      infos = await Promise.all(ready);
-    } catch (e) {
-      await stopAll();
-      throw e;
-    }
-    for (const w of started) w.worker.unref(); // idle: let the process exit if nothing else holds it
+    const group = await startWorkers<ReadyInfo, Answer, RequestBody>(__filename, init, count, "ParallelTrainer worker");
+    const started = group.map((g) => g.handle);
+    const infos = group.map((g) => g.ready);
+    const stopAll = () => stopWorkers(started);
     const first = infos[0];
     const shape = first.inputShape.slice(1);
     const from = init.modelDir ?? "the model config";
@@ -337,7 +253,7 @@ export class ParallelTrainer {
     const range = (i: number) => `images ${parts[i].start + 1}–${parts[i].start + parts[i].size} of ${n}`;
     // 1–2: every worker with a part computes its loss and gradient.
     const answers = await Promise.all(
-      parts.map((p, i) => this.workers[i].call({ type: "grad", images: p.images, count: p.size, shape }, "grad", [p.images.buffer as ArrayBuffer])),
+      parts.map((p, i) => this.workers[i].request({ type: "grad", images: p.images, count: p.size, shape }, "grad", [p.images.buffer as ArrayBuffer])),
     );
     const bad = answers.findIndex((a) => !Number.isFinite(a.loss));
     if (bad >= 0)
@@ -388,7 +304,7 @@ export class ParallelTrainer {
 
     // 4: every replica applies the same update.
     const applied = await Promise.allSettled(
-      this.workers.map((w, i) => w.call({ type: "apply", grads: outgoing[i] }, "applied", [outgoing[i].buffer as ArrayBuffer])),
+      this.workers.map((w, i) => w.request({ type: "apply", grads: outgoing[i] }, "applied", [outgoing[i].buffer as ArrayBuffer])),
     );
     const failed = applied.findIndex((r) => r.status === "rejected");
     if (failed >= 0) {
@@ -408,13 +324,13 @@ export class ParallelTrainer {
 
   /** The model's weights (model.getWeights() order, see `weightNames`), from worker `worker` (default the first). */
   getWeights(worker = 0): Promise<Float32Array[]> {
-    return this.enqueue("getWeights", async () => (await this.at(worker).call({ type: "weights" }, "weights")).weights);
+    return this.enqueue("getWeights", async () => (await this.at(worker).request({ type: "weights" }, "weights")).weights);
   }
 
   /** Save the model (weights and Adam state) with lib/checkpoint `saveModel`, from the first worker. */
   save(dir: string, metadata: Record<string, unknown> = {}): Promise<void> {
     return this.enqueue("save", async () => {
-      await this.workers[0].call({ type: "save", dir: path.resolve(dir), metadata }, "done");
+      await this.workers[0].request({ type: "save", dir: path.resolve(dir), metadata }, "done");
     });
   }
 
@@ -422,7 +338,7 @@ export class ParallelTrainer {
   memory(): Promise<{ numTensors: number; numBytes: number }[]> {
     return this.enqueue("memory", () =>
       Promise.all(this.workers.map(async (w) => {
-        const m = await w.call({ type: "memory" }, "memory");
+        const m = await w.request({ type: "memory" }, "memory");
         return { numTensors: m.numTensors, numBytes: m.numBytes };
       })),
     );
@@ -431,7 +347,7 @@ export class ParallelTrainer {
   /** Rejects unless every replica holds exactly the same weights (a check; the design keeps them identical). */
   checkReplicas(): Promise<void> {
     return this.enqueue("checkReplicas", async () => {
-      const hashes = await Promise.all(this.workers.map(async (w) => (await w.call({ type: "hash" }, "hash")).hash));
+      const hashes = await Promise.all(this.workers.map(async (w) => (await w.request({ type: "hash" }, "hash")).hash));
       const odd = hashes.findIndex((x) => x !== hashes[0]);
       if (odd > 0) throw new Error(`ParallelTrainer: ${this.workers[odd].label} holds other weights than worker 1`);
     });
@@ -447,8 +363,7 @@ export class ParallelTrainer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.workers) w.fail("was stopped by close()");
-    await Promise.allSettled(this.workers.map((w) => w.worker.terminate()));
+    await stopWorkers(this.workers);
   }
 }
 
