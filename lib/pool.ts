@@ -72,9 +72,18 @@ export function gatherImages(data: Float32Array, per: number, indices: number[])
  * `keepFraction`. Used to add the adapt part of the pool to training (experiments/PROTOCOL-2.md, experiment 7).
  */
 export async function pseudoNormalImages(model: tf.LayersModel, images: Float32Array, shape: [number, number, number], score: ScoreName, keepFraction: number) {
-  const scores = scoreBatch(score, images, await reconstruct(model, images, shape), shape);
+  const recon = await reconstruct(model, images, shape);
+  const scores = scoreBatch(score, images, recon, shape);
   const kept = pseudoNormalIndices(scores, keepFraction);
-  return { images: gatherImages(images, shape[0] * shape[1] * shape[2], kept), kept: kept.length, total: scores.length, limit: percentile(scores, 100 * keepFraction) };
+  const per = shape[0] * shape[1] * shape[2];
+  return {
+    images: gatherImages(images, per, kept),
+    /** The kept images' reconstructions (so a caller need not run the model again). */
+    reconstructions: gatherImages(recon, per, kept),
+    kept: kept.length,
+    total: scores.length,
+    limit: percentile(scores, 100 * keepFraction),
+  };
 }
 
 /**
@@ -85,5 +94,5 @@ export async function pseudoNormalImages(model: tf.LayersModel, images: Float32A
  */
 export async function poolErrorStats(model: tf.LayersModel, images: Float32Array, shape: [number, number, number], keepFraction = 0.9): Promise<ErrorStats> {
   const picked = await pseudoNormalImages(model, images, shape, "topKMean", keepFraction);
-  return fitErrorStats(picked.images, await reconstruct(model, picked.images, shape), shape);
+  return fitErrorStats(picked.images, picked.reconstructions, shape);
 }
