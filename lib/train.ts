@@ -15,7 +15,7 @@ import { writeFileAtomic } from "./atomic";
 import { AugmentOptions, augmentInPlace, DEFAULT_AUGMENT } from "./augment";
 import { loadModel, saveModel } from "./checkpoint";
 import { auroc } from "./metrics";
-import { AutoencoderConfig, buildAutoencoder, DEFAULT_MODEL } from "./model";
+import { AutoencoderConfig, buildAutoencoder, DEFAULT_MODEL, klDivergence } from "./model";
 import { reconstruct } from "./predict";
 import { ProgressClock } from "./progress";
 import { mulberry32, shuffleInPlace } from "./random";
@@ -73,6 +73,8 @@ export interface EpochRecord {
   loss: number;
   valLoss: number;
   valAuroc: number | null;
+  /** VAE only: mean KL divergence (nats per image) of the held-out normals' posteriors from N(0, I). */
+  valKl?: number;
   seconds: number;
   imagesPerSecond: number;
   best: boolean;
@@ -138,6 +140,16 @@ export async function validate(model: tf.LayersModel, data: TrainData, score: Sc
   const scores = score === "mse" ? mse : scoreBatch(score, x, recon, data.shape);
   const hasBoth = labels.some((l) => l === 1) && labels.some((l) => l === 0);
   return { valLoss: sum / count, valAuroc: hasBoth ? auroc(Array.from(labels), Array.from(scores)) : null, scores };
+}
+
+/** The held-out normals of the validation set (label 0), N×H×W×C. */
+function normalImages(data: TrainData): Float32Array {
+  const per = data.shape[0] * data.shape[1] * data.shape[2];
+  const idx: number[] = [];
+  data.validation.labels.forEach((l, i) => l === 0 && idx.push(i));
+  const out = new Float32Array(idx.length * per);
+  idx.forEach((j, k) => out.set(data.validation.data.subarray(j * per, (j + 1) * per), k * per));
+  return out;
 }
 
 export async function trainAutoencoder(data: TrainData, options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
@@ -224,6 +236,7 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
         tf.dispose(weights);
       }
       const v = await validate(model, data, o.score, 256);
+      const valKl = klDivergence(model, normalImages(data), data.shape);
       const auc = v.valAuroc ?? -Infinity;
       const improved =
         o.monitor === "val_loss"
@@ -234,6 +247,7 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
         loss: lossSum / n,
         valLoss: v.valLoss,
         valAuroc: v.valAuroc,
+        ...(valKl !== null ? { valKl } : {}),
         seconds: trainSeconds,
         imagesPerSecond: n / trainSeconds,
         best: improved,
@@ -257,6 +271,7 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
       tb.scalar("loss/train", record.loss, epoch);
       tb.scalar("loss/validation", record.valLoss, epoch);
       if (v.valAuroc !== null) tb.scalar("validation/auroc", v.valAuroc, epoch);
+      if (valKl !== null) tb.scalar("loss/validation_kl", valKl, epoch);
       tb.scalar("speed/images_per_second", record.imagesPerSecond, epoch);
       callbacks.onEpoch?.(record);
     }

@@ -36,8 +36,8 @@ export function buildValidationSuite(validation: { data: Float32Array; labels: U
   return { normals: gather(negatives), proliv: gather(spills), synthetic: syn.data, syntheticKinds: syn.kinds };
 }
 
-export interface ScoreSummary {
-  score: ScoreName;
+export interface ScoreSummary<N extends string = ScoreName> {
+  score: N;
   aurocProliv: number;
   aurocSynthetic: number;
   aurocByKind: Record<string, number>;
@@ -56,15 +56,25 @@ function concat(a: Float32Array, b: Float32Array) {
 export async function summarizeValidation(model: tf.LayersModel, suite: ValidationSuite, shape: [number, number, number], scores: ScoreName[], scoreOptions: ScoreOptions = {}): Promise<ScoreSummary[]> {
   const rec = async (x: Float32Array) => ({ x, r: await reconstruct(model, x, shape) });
   const sets = { normals: await rec(suite.normals), proliv: await rec(suite.proliv), synthetic: await rec(suite.synthetic) };
-  return scores.map((score) => {
-    const s = (k: keyof typeof sets) => scoreBatch(score, sets[k].x, sets[k].r, shape, scoreOptions);
-    const neg = s("normals"), pro = s("proliv"), syn = s("synthetic");
+  const scored = (k: keyof typeof sets) =>
+    Object.fromEntries(scores.map((score) => [score, scoreBatch(score, sets[k].x, sets[k].r, shape, scoreOptions)])) as Record<ScoreName, Float32Array>;
+  return summarizeScored(scores, { normals: scored("normals"), proliv: scored("proliv"), synthetic: scored("synthetic") }, suite.syntheticKinds) as ScoreSummary[];
+}
+
+/**
+ * The validation figures from scores already computed on a suite's three sets (any scorer: reconstruction scores,
+ * feature densities, fusions): AUROC of proliv and of synthetic defects (overall and per kind) against the normals,
+ * and the share of each above the normals' 97.5th percentile.
+ */
+export function summarizeScored<N extends string>(names: readonly N[], sets: Record<"normals" | "proliv" | "synthetic", Record<N, Float32Array>>, syntheticKinds: readonly string[]) {
+  return names.map((score) => {
+    const neg = sets.normals[score], pro = sets.proliv[score], syn = sets.synthetic[score];
     const auc = (pos: Float32Array) =>
       auroc([...Array(neg.length).fill(0), ...Array(pos.length).fill(1)], concat(neg, pos));
     const t = percentile(Array.from(neg), 97.5);
     const tprAt = (pos: Float32Array) => metricsAtThreshold(Array(pos.length).fill(1), pos, t).tpr;
     const byKind: Record<string, number> = {};
-    for (const kind of new Set(suite.syntheticKinds)) byKind[kind] = auc(syn.filter((_, i) => suite.syntheticKinds[i] === kind));
+    for (const kind of new Set(syntheticKinds)) byKind[kind] = auc(syn.filter((_, i) => syntheticKinds[i] === kind));
     return { score, aurocProliv: auc(pro), aurocSynthetic: auc(syn), aurocByKind: byKind, tprSyntheticAtP975: tprAt(syn), tprProlivAtP975: tprAt(pro) };
   });
 }
@@ -125,3 +135,51 @@ export async function poolValidation(model: tf.LayersModel, pool: Float32Array, 
   const rows = await summarizeValidation(model, suite, shape, scores, options.scoreOptions);
   return rows.map((r) => ({ ...r, selection: (r.aurocProliv + r.aurocSynthetic) / 2 }));
 }
+
+/** The reference-normal quantile the checked pool rule falls back to (PROTOCOL-3.md). */
+export const REFERENCE_QUANTILE = 99;
+
+export interface CheckedThreshold {
+  threshold: number;
+  /** "pool5" when the pool's top share was flagged; "referenceQuantile" when the rule fell back. */
+  rule: "pool5" | "referenceQuantile";
+  /** Share of pool images scoring above every reference normal: a label-free estimate of the pool's anomalous share (null without a pool). */
+  estimatedAnomalousShare: number | null;
+  /** One sentence for logs and reports: which rule, and why. */
+  reason: string;
+}
+
+/**
+ * The primary threshold of PROTOCOL-3.md: flag the top `maxSpillShare` of the unlabelled pool's scores (pool5), after
+ * checking the rule's one assumption, that at most that share of the pool is anomalous. The share of pool images
+ * scoring above *every* reference normal estimates the anomalous share without labels (a pool of normals like the
+ * references puts about 1/(references + 1) of its images there). When it exceeds `maxSpillShare`, or when there is no
+ * pool, the threshold is the `REFERENCE_QUANTILE`th percentile of the reference normals' scores, and `reason` says so.
+ *
+ *   checkedPoolThreshold(selectScores, heldOutNormalScores)   // { threshold, rule: "pool5", estimatedAnomalousShare: 0.03, reason }
+ *   checkedPoolThreshold(null, heldOutNormalScores)           // rule "referenceQuantile": no pool
+ */
+export function checkedPoolThreshold(pool: ArrayLike<number> | null, reference: ArrayLike<number>, maxSpillShare = POOL_SHARE_DEFAULT): CheckedThreshold {
+  if (reference.length === 0) throw new Error("checkedPoolThreshold: no reference normal scores");
+  const ref = Array.from(reference);
+  if (ref.some((v) => !Number.isFinite(v))) throw new Error("checkedPoolThreshold: a reference normal score is NaN or infinite");
+  const fallback = percentile(ref, REFERENCE_QUANTILE);
+  const q = `the ${REFERENCE_QUANTILE}th percentile of ${ref.length} reference normals`;
+  if (pool === null || pool.length === 0)
+    return { threshold: fallback, rule: "referenceQuantile", estimatedAnomalousShare: null, reason: `no unlabelled pool: threshold at ${q}` };
+  const values = Array.from(pool).filter(Number.isFinite);
+  if (values.length === 0) throw new Error("checkedPoolThreshold: no finite pool scores");
+  const top = Math.max(...ref);
+  const share = values.filter((v) => v > top).length / values.length;
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  if (share > maxSpillShare)
+    return {
+      threshold: fallback, rule: "referenceQuantile", estimatedAnomalousShare: share,
+      reason: `${pct(share)} of the ${values.length} pool images score above every reference normal, more than the ${pct(maxSpillShare)} the pool rule assumes: threshold at ${q} instead`,
+    };
+  return {
+    threshold: deploymentThreshold(values, maxSpillShare), rule: "pool5", estimatedAnomalousShare: share,
+    reason: `${pct(share)} of the ${values.length} pool images score above every reference normal (at most ${pct(maxSpillShare)} assumed): the top ${pct(maxSpillShare)} of the pool is flagged`,
+  };
+}
+const POOL_SHARE_DEFAULT = 0.05;

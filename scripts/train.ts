@@ -22,6 +22,7 @@ import { GEOMETRIC_AUGMENT } from "../lib/augment";
 import { loadModel, readModelMetadata } from "../lib/checkpoint";
 import { loadCached } from "../lib/image-cache";
 import { pseudoNormalImages, splitPool } from "../lib/pool";
+import { BLOCK_KINDS, MODEL_KINDS, type BlockKind, type ModelKind } from "../lib/model";
 
 export function parseSize(text: string): { height: number; width: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);
@@ -54,8 +55,13 @@ async function main() {
       "adapt-pool": { type: "string" },
       "adapt-keep": { type: "string", default: "0.9" },
       workers: { type: "string", default: "auto" },
+      model: { type: "string", default: "ae" },
+      blocks: { type: "string", default: "plain" },
+      latent: { type: "string", default: "32" },
     },
   });
+  if (!MODEL_KINDS.includes(values.model as ModelKind)) throw new Error(`--model must be one of ${MODEL_KINDS.join(", ")}, got "${values.model}"`);
+  if (!BLOCK_KINDS.includes(values.blocks as BlockKind)) throw new Error(`--blocks must be one of ${BLOCK_KINDS.join(", ")}, got "${values.blocks}"`);
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
   // wasm and cpu use one thread per backend: one worker per core shares each step (the native backend is multi-threaded)
   const workers = values.workers === "auto" ? (backend === "tensorflow" ? 1 : os.availableParallelism()) : Number(values.workers);
@@ -106,7 +112,10 @@ async function main() {
       workers,
       augment: values.geometric ? GEOMETRIC_AUGMENT : values.augment,
       metadata: values["adapt-pool"] ? { trainedOnPool: "adapt", adaptKeep: Number(values["adapt-keep"]), adaptJudge: values["adapt-pool"] } : {},
-      model: { filters: values.filters!.split(",").map(Number), learningRate: Number(values.lr), loss: values.loss as "mse" | "mae" },
+      model: {
+        filters: values.filters!.split(",").map(Number), learningRate: Number(values.lr), loss: values.loss as "mse" | "mae",
+        kind: values.model as ModelKind, blocks: values.blocks as BlockKind, ...(values.model === "vae" ? { latent: Number(values.latent) } : {}),
+      },
     },
     {
       onMessage: (t) => console.log(t),
@@ -118,6 +127,7 @@ async function main() {
       onEpoch: (r) =>
         console.log(
           `\repoch ${r.epoch}: loss ${r.loss.toFixed(5)} val_loss ${r.valLoss.toFixed(5)} val_auroc ${r.valAuroc?.toFixed(4) ?? "-"} ` +
+            (r.valKl !== undefined ? `val_kl ${r.valKl.toFixed(2)} ` : "") +
             `${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(0)} img/s)${r.best ? " *best*" : ""}` + " ".repeat(30),
         ),
     },
