@@ -14,6 +14,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { replaceDirAtomic, writeFileAtomic } from "./atomic";
 import type { ErrorStats } from "./scores";
+// registers the custom layers (VaeSampling) so that any saved model loads
+import "./model";
 
 export async function saveModel(model: tf.LayersModel, dir: string, extra: Record<string, unknown> = {}): Promise<void> {
   await replaceDirAtomic(dir, async (tmp) => {

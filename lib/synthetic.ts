@@ -12,9 +12,11 @@
  *   cutpaste  a rectangle copied from another place of the same image (CutPaste, Li et al. 2021)
  * and defects that *remove* texture or shift colour, which a reconstruction error barely sees (the decoder reproduces
  * a smooth patch easily) but a well that is too regular is as abnormal as one that is too rough (PROTOCOL-3.md):
- *   blur      an ellipse replaced by a box-blurred copy of itself (radius 2–3 px), soft-edged
+ *   blur      an ellipse replaced by a box-blurred copy of itself (radius 3–5 px), soft-edged
  *   flat      an ellipse filled with its own mean colour, soft-edged (a uniform pool of metal)
  *   inpaint   an ellipse filled by diffusion from its border (Laplace inpainting: the texture inside is gone)
+ * The three texture-removing ellipses are larger than the others, 30–50 % of the smaller side (`textureRadius`): a
+ * spill that smooths a well covers most of it (PROTOCOL-3.md, amendment B).
  *   cast      a colour cast over the whole image: each channel scaled by 1 ± 5–15 % (a brightness change when grey)
  *
  *   const syn = syntheticAnomalies(heldOutNormals, [32, 48, 3], { seed: 7 });
@@ -31,7 +33,11 @@ export interface SyntheticOptions {
   /** Radius range of ellipses and rectangles, as a fraction of the image's smaller side. */
   minRadius?: number;
   maxRadius?: number;
+  /** [min, max] radius of the blur / flat / inpaint ellipses, as a fraction of the smaller side. Default [0.3, 0.5]. */
+  textureRadius?: readonly [number, number];
 }
+
+export const DEFAULT_TEXTURE_RADIUS = [0.3, 0.5] as const;
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
@@ -70,15 +76,17 @@ export function addDefect(image: Float32Array, shape: readonly [number, number, 
     for (let i = 0; i < out.length; i++) out[i] = clamp01(image[i] * gain[i % c]);
     return out;
   }
-  const inside = ellipse(rand, h, w, minR, maxR);
   if (kind === "blur" || kind === "flat" || kind === "inpaint") {
-    const target = kind === "blur" ? boxBlur(image, h, w, c, 2 + Math.floor(2 * rand())) : kind === "flat" ? meanFill(image, h, w, c, inside) : inpaint(image, h, w, c, inside);
+    const [tMin, tMax] = o.textureRadius ?? DEFAULT_TEXTURE_RADIUS;
+    const inside = ellipse(rand, h, w, tMin, tMax);
+    const target = kind === "blur" ? boxBlur(image, h, w, c, 3 + Math.floor(3 * rand())) : kind === "flat" ? meanFill(image, h, w, c, inside) : inpaint(image, h, w, c, inside);
     for (let p = 0; p < h * w; p++) {
       const a = inside(Math.floor(p / w), p % w);
       if (a > 0) for (let k = 0; k < c; k++) out[p * c + k] = (1 - a) * image[p * c + k] + a * target[p * c + k];
     }
     return out;
   }
+  const inside = ellipse(rand, h, w, minR, maxR);
   const colour = Array.from({ length: c }, () => rand());
   const shift = (rand() < 0.5 ? -1 : 1) * (0.08 + 0.17 * rand());
   const tint = Array.from({ length: c }, () => 0.05 * (rand() - 0.5));

@@ -1,62 +1,58 @@
 /**
- * Make a trained run the project's model: copy its best checkpoint to models/wells-ae (atomically), with its training
- * log.jsonl, and record in its metadata what experiments/PROTOCOL-2.md chooses without any label:
- *   - the score with the highest selection value on the deployment pool's select part (proliv vs pool and synthetic
- *     defects on pool images, `poolValidation`), zTopKMean included when the run did not train on the adapt part;
- *   - its threshold: the top 5 % of the select part's scores are flagged (`deploymentThreshold`);
- *   - zTopKMean's reference statistics (error-stats.json), fitted on the adapt part's pseudo-normals.
- * The older held-out-normals validation summary is stored too.
+ * Make a trained run the project's detector (experiments/PROTOCOL-3.md): copy its best checkpoint into a model folder
+ * with everything its score needs, all chosen and fitted without any label:
+ *   - the reference parts (lib/detector fitDetector): zTopKMean's error statistics (error-stats.json, from the pool's
+ *     adapt part), the feature density on the training normals (density.json) and its pool-adapted version
+ *     (density-adapted.json), the fusion's reference scales on the held-out normals (fusion.json);
+ *   - the score: the best selection value on the pool's select part, by PROTOCOL-3's rule (margin, ties);
+ *   - its threshold: the checked pool5 rule (the top 5 % of the select part, unless the pool looks like more than 5 %
+ *     anomalies; then the 99th percentile of the reference normals), with the rule and its reason.
  *
- *   npm run promote -- runs/final                  # -> models/wells-ae
- *   npm run promote -- runs/final --to models/other
+ *   npm run promote -- runs/final                          # -> models/wells-ae, refuses to replace an existing model
+ *   npm run promote -- runs/final --to models/other --replace
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { replaceDirAtomic } from "../lib/atomic";
-import { loadModel, readModelMetadata, writeErrorStats } from "../lib/checkpoint";
-import { loadCached } from "../lib/image-cache";
-import { poolErrorStats, POOL_SPILL_SHARE, splitPool } from "../lib/pool";
-import { prepareWells } from "../lib/dataset";
-import { reconstruct } from "../lib/predict";
-import { PLAIN_SCORES, SCORE_NAMES, scoreBatch } from "../lib/scores";
+import { saveDetectorParts } from "../lib/detector";
+import { evaluateCheckpoint } from "../lib/pipeline";
 import { initBackend } from "../lib/tf/backend";
-import { buildValidationSuite, deploymentThreshold, poolValidation, summarizeValidation } from "../lib/validation";
+import { checkpointDir } from "./experiment";
 
 async function main() {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { to: { type: "string", default: "models/wells-ae" }, data: { type: "string" } } });
-  if (positionals.length !== 1) throw new Error("name one run folder: npm run promote -- runs/final");
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { to: { type: "string", default: "models/wells-ae" }, data: { type: "string" }, replace: { type: "boolean", default: false } },
+  });
+  if (positionals.length !== 1) throw new Error("name one run folder: npm run promote -- runs/final [--to models/wells-ae] [--replace]");
+  const from = checkpointDir(positionals[0]);
+  const to = values.to!;
+  if (path.resolve(from) === path.resolve(to)) throw new Error(`--to ${to} is the checkpoint being promoted; name another folder`);
+  if (fs.existsSync(path.join(to, "model.json")) && !values.replace)
+    throw new Error(`${to} already holds a model; add --replace to replace it (the old one is replaced atomically), or name another --to`);
   await initBackend();
-  const from = path.join(positionals[0], "best");
-  const meta = readModelMetadata(from) as { shape: [number, number, number] };
-  const [height, width, channels] = meta.shape;
-  const ds = await prepareWells({ root: values.data, size: { height, width, channels: channels as 1 | 3 } });
-  const model = await loadModel(from);
-  const suite = buildValidationSuite(ds.trainData.validation, meta.shape);
-  const summary = await summarizeValidation(model, suite, meta.shape, [...PLAIN_SCORES]);
-  const pool = splitPool(ds.list.test);
-  const trainedOnPool = (meta as { trainedOnPool?: string }).trainedOnPool;
-  const errorStats = trainedOnPool ? undefined : await poolErrorStats(model, (await loadCached(pool.adapt, ds.size)).data, meta.shape);
-  const select = (await loadCached(pool.select, ds.size)).data; // images only: labels are not read
-  const poolRows = await poolValidation(model, select, suite.proliv, meta.shape, errorStats ? [...SCORE_NAMES] : [...PLAIN_SCORES], { scoreOptions: { errorStats } });
-  const score = poolRows.reduce((best, r) => (r.selection > best.selection ? r : best)).score;
-  const selectScores = scoreBatch(score, select, await reconstruct(model, select, meta.shape), meta.shape, { errorStats });
-  const threshold = deploymentThreshold(selectScores, POOL_SPILL_SHARE);
-  await replaceDirAtomic(values.to!, (tmp) => {
+  const ev = await evaluateCheckpoint(from, { data: values.data, onMessage: (t) => console.log(`  ${t}`) });
+  const runLog = path.join(positionals[0], "log.jsonl");
+  await replaceDirAtomic(to, (tmp) => {
     for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(tmp, f));
     // the training log travels with the model, so its curves can be drawn from models/ alone (npm run charts)
-    fs.copyFileSync(path.join(positionals[0], "log.jsonl"), path.join(tmp, "log.jsonl"));
+    if (fs.existsSync(runLog)) fs.copyFileSync(runLog, path.join(tmp, "log.jsonl"));
     const json = JSON.parse(fs.readFileSync(path.join(tmp, "model.json"), "utf8"));
+    const m = json.userDefinedMetadata ?? {};
     json.userDefinedMetadata = {
-      ...json.userDefinedMetadata, trainedAs: json.userDefinedMetadata.score, score, threshold,
-      thresholdStrategy: `top ${POOL_SPILL_SHARE * 100} % of the pool's select part (experiments/PROTOCOL-2.md)`,
-      poolValidation: poolRows, validationSuite: summary, promotedFrom: positionals[0],
+      ...m, trainedAs: m.trainedAs ?? m.score, score: ev.choice.score, scoreChoice: ev.choice.reason,
+      threshold: ev.threshold.threshold, thresholdRule: ev.threshold.rule, thresholdStrategy: ev.threshold.reason,
+      estimatedAnomalousShare: ev.threshold.estimatedAnomalousShare, protocol: "experiments/PROTOCOL-3.md",
+      poolValidation: ev.rows, promotedFrom: positionals[0],
     };
     fs.writeFileSync(path.join(tmp, "model.json"), JSON.stringify(json));
-    if (errorStats) writeErrorStats(tmp, errorStats, "pseudo-normals of the deployment pool's adapt part (lowest 90 % by topKMean)");
+    for (const f of ["error-stats.json", "density.json", "density-adapted.json", "fusion.json"]) fs.rmSync(path.join(tmp, f), { force: true });
+    saveDetectorParts(tmp, ev.detector);
   });
-  console.log(`${from} -> ${values.to}; score chosen by the pool selection value: ${score}; threshold (top ${POOL_SPILL_SHARE * 100} % of select) ${threshold}`);
-  for (const r of poolRows) console.log(`  ${r.score}: selection ${r.selection.toFixed(4)} (proliv vs pool ${r.aurocProliv.toFixed(4)}, synthetic on pool ${r.aurocSynthetic.toFixed(4)})`);
+  console.log(`${from} -> ${to}; score ${ev.choice.score} (${ev.choice.reason})`);
+  console.log(`threshold ${ev.threshold.threshold} (${ev.threshold.rule}): ${ev.threshold.reason}`);
+  for (const r of ev.rows) console.log(`  ${r.score}: selection ${r.selection.toFixed(4)} (proliv vs pool ${r.aurocProliv.toFixed(4)}, synthetic on pool ${r.aurocSynthetic.toFixed(4)})`);
 }
 
 main().catch((e) => {

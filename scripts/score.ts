@@ -4,15 +4,16 @@
  *   npm run score -- path/to/folder-or-images… --model models/wells-ae [--threshold 0.0123] [--out scores.csv|scores.json]
  *
  * The model folder's metadata gives the input size, the score and the threshold chosen without labels (stored by
- * `npm run promote`; zTopKMean's reference statistics are its error-stats.json); --threshold overrides it. Without any threshold only scores are printed.
+ * `npm run promote`); the score's reference parts (error-stats.json, density.json, fusion.json) are loaded from the
+ * same folder and checked against the model's layers (lib/detector). --threshold overrides the threshold. Without
+ * any threshold only scores are printed.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../lib/atomic";
-import { loadModel, readErrorStats, readModelMetadata } from "../lib/checkpoint";
-import { reconstruct } from "../lib/predict";
-import { ScoreName, scoreBatch } from "../lib/scores";
+import { readModelMetadata } from "../lib/checkpoint";
+import { detectorScores, isDetectorScore, loadDetector, DETECTOR_SCORES } from "../lib/detector";
 import { initBackend } from "../lib/tf/backend";
 import { decodePixelsBatch, pixelsToFloat } from "../lib/wells";
 
@@ -43,16 +44,18 @@ async function main() {
   });
   if (positionals.length === 0) throw new Error("name the images to score: npm run score -- <folder or files…> --model <dir>");
   await initBackend(values.backend as "wasm" | "cpu" | undefined);
-  const meta = readModelMetadata(values.model!) as { shape: [number, number, number]; score?: ScoreName; threshold?: number };
+  const meta = readModelMetadata(values.model!) as { shape: [number, number, number]; score?: string; threshold?: number };
+  if (values.threshold !== undefined && !Number.isFinite(Number(values.threshold)))
+    throw new Error(`--threshold must be a number, got "${values.threshold}"`);
   const threshold = values.threshold !== undefined ? Number(values.threshold) : meta.threshold;
   const score = meta.score ?? "mse";
+  if (!isDetectorScore(score)) throw new Error(`${values.model}/model.json names score "${score}", not one of ${DETECTOR_SCORES.join(", ")}`);
   const [height, width, channels] = meta.shape;
   const files = collectImages(positionals);
   const pixels = await decodePixelsBatch(files, { height, width, channels: channels as 1 | 3 });
   const images = pixelsToFloat(pixels);
-  const model = await loadModel(values.model!);
-  const recon = await reconstruct(model, images, meta.shape);
-  const scores = scoreBatch(score, images, recon, meta.shape, { errorStats: readErrorStats(values.model!) ?? undefined });
+  const detector = await loadDetector(values.model!);
+  const scores = (await detectorScores(detector, images, [score]))[score];
   const rows = files.map((file, i) => ({
     file,
     score: scores[i],
