@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildValidationSuite, chooseScore, deploymentThreshold, scoreShift, ScoreSummary } from "../lib/validation";
+import { buildValidationSuite, checkedPoolThreshold, chooseScore, deploymentThreshold, scoreShift, ScoreSummary } from "../lib/validation";
 import { addDefect, syntheticAnomalies } from "../lib/synthetic";
 import { mulberry32 } from "../lib/random";
 
@@ -14,7 +14,7 @@ test("synthetic defects change the image, are reproducible by seed, and stay in 
   const c = syntheticAnomalies(flat(6), shape, { seed: 4 });
   assert.deepEqual(a.data, b.data);
   assert.notDeepEqual(a.data, c.data);
-  assert.deepEqual(a.kinds, ["speckle", "stain", "cutpaste", "speckle", "stain", "cutpaste"]);
+  assert.deepEqual(a.kinds, ["speckle", "stain", "cutpaste", "blur", "flat", "inpaint"]);
   assert.ok(a.data.every((v) => v >= 0 && v <= 1));
   for (const kind of ["speckle", "stain"] as const) {
     const img = flat(1);
@@ -57,4 +57,36 @@ test("scoreShift and deploymentThreshold", () => {
   assert.throws(() => deploymentThreshold(scores, 0), /maxSpillShare/);
   assert.throws(() => deploymentThreshold([], 0.05), /no unlabelled/);
   assert.throws(() => scoreShift([], [1]), /non-empty/);
+});
+
+test("texture-removing defects lower the local spread; a colour cast scales the channels", () => {
+  const img = Float32Array.from({ length: per }, (_, i) => ((i * 7919) % 101) / 101); // rough texture
+  const spread = (x: Float32Array) => { const m = x.reduce((a, b) => a + b) / x.length; return x.reduce((a, b) => a + (b - m) ** 2, 0) / x.length; };
+  for (const kind of ["blur", "flat", "inpaint"] as const) {
+    const out = addDefect(img, shape, kind, mulberry32(3));
+    assert.ok(spread(out) < 0.8 * spread(img), `${kind}: spread ${spread(out)} vs ${spread(img)}`);
+    assert.ok(out.every((v) => v >= 0 && v <= 1));
+  }
+  const cast = addDefect(flat(1), shape, "cast", mulberry32(3));
+  for (let k = 0; k < 3; k++) assert.ok(Math.abs(cast[k] - 0.5) >= 0.5 * 0.05 - 1e-6 && cast.every((v, i) => v === cast[i % 3]));
+});
+
+test("checkedPoolThreshold: pool5 when the pool looks mostly normal, the reference quantile when not or when there is no pool", () => {
+  const rand = mulberry32(4);
+  const ref = Array.from({ length: 500 }, () => rand());
+  const normalPool = [...Array.from({ length: 970 }, () => rand()), ...Array.from({ length: 30 }, () => 5 + rand())];
+  const ok = checkedPoolThreshold(normalPool, ref);
+  assert.equal(ok.rule, "pool5");
+  assert.equal(ok.threshold, deploymentThreshold(normalPool, 0.05));
+  assert.ok(Math.abs(ok.estimatedAnomalousShare! - 0.03) < 0.005);
+  const spilled = [...Array.from({ length: 700 }, () => rand()), ...Array.from({ length: 300 }, () => 5 + rand())];
+  const bad = checkedPoolThreshold(spilled, ref);
+  assert.equal(bad.rule, "referenceQuantile");
+  assert.ok(bad.threshold < 1, "the fallback sits among the reference normals, below the spills");
+  assert.match(bad.reason, /30\.0 % of the 1000 pool images score above every reference normal, more than the 5\.0 %/);
+  const none = checkedPoolThreshold(null, ref);
+  assert.equal(none.rule, "referenceQuantile");
+  assert.match(none.reason, /no unlabelled pool/);
+  assert.throws(() => checkedPoolThreshold(normalPool, []), /no reference/);
+  assert.throws(() => checkedPoolThreshold(normalPool, [1, NaN]), /NaN/);
 });
