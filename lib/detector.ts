@@ -181,6 +181,8 @@ export interface DetectorPoolSummary extends ScoreSummary<DetectorScore> {
 /**
  * The label-free pool validation of PROTOCOL-3.md for any detector score: proliv spills against half of the
  * unlabelled pool images, synthetic defects (every kind of lib/synthetic) on the other half against the first.
+ * Without a pool, pass the held-out normals as `pool`; without known anomalies (`proliv` empty), the selection value
+ * is the synthetic AUROC alone (aurocProliv is then NaN).
  */
 export async function detectorPoolValidation(d: Detector, pool: Float32Array, proliv: Float32Array, names: readonly DetectorScore[], options: { seed?: number } = {}): Promise<DetectorPoolSummary[]> {
   const per = d.shape[0] * d.shape[1] * d.shape[2];
@@ -195,5 +197,9 @@ export async function detectorPoolValidation(d: Detector, pool: Float32Array, pr
     proliv: await detectorScores(d, suite.proliv, names),
     synthetic: await detectorScores(d, suite.synthetic, names),
   };
-  return summarizeScored(names, sets, suite.syntheticKinds).map((r) => ({ ...r, selection: (r.aurocProliv + r.aurocSynthetic) / 2 }));
+  // without known anomalies the selection value is the synthetic AUROC alone
+  const hasProliv = proliv.length > 0;
+  return summarizeScored(names, sets, suite.syntheticKinds).map((r) => ({
+    ...r, selection: hasProliv ? (r.aurocProliv + r.aurocSynthetic) / 2 : r.aurocSynthetic,
+  }));
 }

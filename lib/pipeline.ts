@@ -8,6 +8,7 @@
  *   run.choice        // { score, reason } by chooseScoreByRule
  *   run.threshold     // CheckedThreshold: pool5 or the reference-quantile fallback, with the reason
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadModel, readModelMetadata } from "./checkpoint";
 import { prepareWells, type PreparedWells } from "./dataset";
@@ -15,6 +16,14 @@ import { detectorPoolValidation, detectorScores, availableScores, fitDetector, t
 import { loadCached } from "./image-cache";
 import { gatherImages, splitPool } from "./pool";
 import { checkedPoolThreshold, type CheckedThreshold } from "./validation";
+
+/** A run folder's best checkpoint, or the folder itself when it holds a model. */
+export function checkpointDir(p: string): string {
+  if (fs.existsSync(path.join(p, "model.json"))) return p;
+  const best = path.join(p, "best");
+  if (fs.existsSync(path.join(best, "model.json"))) return best;
+  throw new Error(`${p} holds neither model.json nor best/model.json (a run folder of npm run train, or a model folder)`);
+}
 
 /** PROTOCOL-3.md: a candidate must beat the baseline by this much to replace it … */
 export const PROMOTION_MARGIN = 0.005;
@@ -63,8 +72,8 @@ export interface CheckpointEvaluation {
   /** The held-out normals (reference) and the proliv spills of the validation set. */
   referenceNormals: Float32Array;
   proliv: Float32Array;
-  /** The pool's select images (unlabelled). */
-  select: Float32Array;
+  /** The pool's select images (unlabelled), or null without a pool. */
+  select: Float32Array | null;
   rows: DetectorPoolSummary[];
   choice: ScoreChoice;
   threshold: CheckedThreshold;
@@ -81,7 +90,7 @@ export interface EvaluateOptions {
 export async function evaluateCheckpoint(dir: string, options: EvaluateOptions = {}): Promise<CheckpointEvaluation> {
   const say = options.onMessage ?? (() => {});
   const metadata = readModelMetadata(dir) as { shape?: [number, number, number]; trainedOnPool?: string };
-  if (!metadata.shape) throw new Error(`${path.join(dir, "model.json")} has no input shape in its metadata (not saved by npm run train?)`);
+  if (!metadata.shape || metadata.shape.length !== 3) throw new Error(`${path.join(dir, "model.json")} has no input shape in its metadata (not saved by npm run train?)`);
   const shape = metadata.shape;
   const ds = await prepareWells({ root: options.data, size: { height: shape[0], width: shape[1], channels: shape[2] as 1 | 3 } });
   const model = await loadModel(dir);
@@ -90,19 +99,22 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateOptions =
   const idx = (want: number) => labels.reduce<number[]>((a, l, i) => (l === want ? (a.push(i), a) : a), []);
   const referenceNormals = gatherImages(ds.trainData.validation.data, per, idx(0));
   const proliv = gatherImages(ds.trainData.validation.data, per, idx(1));
-  const pool = ds.list.test.length ? splitPool(ds.list.test) : null;
+  // the pool: the test images without their labels, when there are enough to split in three parts
+  const pool = ds.list.test.length >= 30 ? splitPool(ds.list.test) : null;
   const adapt = pool ? (await loadCached(pool.adapt, ds.size)).data : null;
-  const select = pool ? (await loadCached(pool.select, ds.size)).data : new Float32Array(0); // images only: labels are not read
+  const select = pool ? (await loadCached(pool.select, ds.size)).data : null; // images only: labels are not read
+  if (!pool) say(`no unlabelled pool (${ds.list.test.length} test images): validation on the held-out normals, threshold from them`);
   const detector = await fitDetector(model, shape, {
     train: ds.trainData.train, reference: referenceNormals, adapt, trainedOnPool: !!metadata.trainedOnPool, onMessage: say,
     trainName: "the train part of train/", adaptName: "the pool's adapt part",
   });
   const names = options.scores ?? availableScores(detector);
-  if (!pool || proliv.length === 0) throw new Error("the pool validation needs unlabelled pool images (test/) and validation spills (proliv/)");
-  say(`pool validation of ${names.length} scores on ${select.length / per} select images and ${proliv.length / per} proliv spills`);
-  const rows = await detectorPoolValidation(detector, select, proliv, names);
+  const negatives = select ?? referenceNormals;
+  say(`validation of ${names.length} scores on ${negatives.length / per} ${select ? "pool select" : "held-out normal"} images` + (proliv.length ? ` and ${proliv.length / per} proliv spills` : " (no known anomalies: synthetic defects only)"));
+  const rows = await detectorPoolValidation(detector, negatives, proliv, names);
   const choice = chooseScoreByRule(rows);
-  const [sel, ref] = await Promise.all([detectorScores(detector, select, [choice.score]), detectorScores(detector, referenceNormals, [choice.score])]);
-  const threshold = checkedPoolThreshold(sel[choice.score], ref[choice.score]);
+  const ref = (await detectorScores(detector, referenceNormals, [choice.score]))[choice.score];
+  const sel = select ? (await detectorScores(detector, select, [choice.score]))[choice.score] : null;
+  const threshold = checkedPoolThreshold(sel, ref);
   return { dir, metadata, ds, detector, referenceNormals, proliv, select, rows, choice, threshold };
 }

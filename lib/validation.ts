@@ -75,7 +75,8 @@ export function summarizeScored<N extends string>(names: readonly N[], sets: Rec
     const tprAt = (pos: Float32Array) => metricsAtThreshold(Array(pos.length).fill(1), pos, t).tpr;
     const byKind: Record<string, number> = {};
     for (const kind of new Set(syntheticKinds)) byKind[kind] = auc(syn.filter((_, i) => syntheticKinds[i] === kind));
-    return { score, aurocProliv: auc(pro), aurocSynthetic: auc(syn), aurocByKind: byKind, tprSyntheticAtP975: tprAt(syn), tprProlivAtP975: tprAt(pro) };
+    const none = pro.length === 0; // no known anomalies: their figures are NaN
+    return { score, aurocProliv: none ? NaN : auc(pro), aurocSynthetic: auc(syn), aurocByKind: byKind, tprSyntheticAtP975: tprAt(syn), tprProlivAtP975: none ? NaN : tprAt(pro) };
   });
 }
 

@@ -4,6 +4,9 @@
  * Two folder layouts are recognised automatically:
  *   course   train/*.jpg (normal), proliv/*.jpg (spill), test/imgs/*.jpg + test/test_annotation.txt (`<file> <0|1>`)
  *   folders  train/ne_proliv/*.jpg (normal), proliv/*.jpg (spill), test/ne_proliv/*.jpg, test/proliv/*.jpg
+ *   one-class  any other one-class image folder: train/*.{jpg,png} or train/good/* (normal, MVTec style); optional
+ *            proliv/ (known anomalies for validation); optional test/ — images directly inside are an unlabelled
+ *            pool, subfolders are classes (good/, ne_proliv/ or normal/ = 0, any other = 1)
  * Every item carries the SHA-1 of its bytes: the course's train/ holds byte-identical copies, and a held-out
  * image whose twin stays in training would make validation look better than it is.
  *
@@ -23,7 +26,7 @@ import sharp from "sharp";
 import { mulberry32, shuffleInPlace } from "./random";
 
 export type Label = 0 | 1;
-export type Layout = "course" | "folders";
+export type Layout = "course" | "folders" | "one-class";
 
 export interface WellItem {
   /** Absolute path of the image. */
@@ -41,9 +44,13 @@ export interface WellList {
   train: WellItem[];
   /** Spill images meant for choosing the threshold (label 1). */
   spill: WellItem[];
-  /** Labelled test images. */
+  /** Labelled test images (an unlabelled pool in the one-class layout when `testLabelled` is false; labels then read 0). */
   test: WellItem[];
+  /** False when test/ holds images without labels (one-class layout): they can serve as a pool, never as a test. */
+  testLabelled: boolean;
 }
+
+const NORMAL_CLASS = /^(good|ne_proliv|normal|ok)$/i;
 
 const IMAGE_FILE = /^[^.].*\.(jpe?g|png)$/i;
 
@@ -57,12 +64,21 @@ function requireDir(dir: string, what: string): void {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`wells: missing folder ${dir} (${what})`);
 }
 
+/** A symlink is followed to a file; a broken link or a loop (ELOOP) is skipped. */
+function linksToFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Image files directly inside a folder, sorted by name, as absolute paths. */
 function imagesIn(dir: string, what: string): string[] {
   requireDir(dir, what);
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && IMAGE_FILE.test(e.name))
+    .filter((e) => IMAGE_FILE.test(e.name) && (e.isFile() || (e.isSymbolicLink() && linksToFile(path.join(dir, e.name)))))
     .map((e) => path.join(dir, e.name))
     .sort();
 }
@@ -73,10 +89,12 @@ export function detectLayout(root: string): Layout {
   if (!fs.existsSync(root)) throw new Error(`wells: dataset folder ${root} does not exist`);
   if (has("test", "test_annotation.txt") || has("test", "imgs")) return "course";
   if (has("train", "ne_proliv") || has("test", "ne_proliv") || has("test", "proliv")) return "folders";
+  if (has("train") && fs.statSync(path.join(root, "train")).isDirectory()) return "one-class";
   throw new Error(
     `wells: ${root} has neither known layout. Expected either\n` +
       `  course:  train/, proliv/, test/imgs/, test/test_annotation.txt\n` +
-      `  folders: train/ne_proliv/, proliv/, test/ne_proliv/, test/proliv/`,
+      `  folders: train/ne_proliv/, proliv/, test/ne_proliv/, test/proliv/\n` +
+      `  one-class: train/ (or train/good/) with images; proliv/ and test/ optional`,
   );
 }
 
@@ -110,6 +128,7 @@ export function parseAnnotation(text: string, source: string): { name: string; l
 export function listWells(root: string): WellList {
   root = path.resolve(root);
   const layout = detectLayout(root);
+  if (layout === "one-class") return listOneClass(root);
   const trainDir = layout === "course" ? path.join(root, "train") : path.join(root, "train", "ne_proliv");
   const train = imagesIn(trainDir, "normal training images").map((f) => item(f, 0));
   const spill = imagesIn(path.join(root, "proliv"), "spill images for the threshold").map((f) => item(f, 1));
@@ -137,10 +156,31 @@ export function listWells(root: string): WellList {
   for (const label of [0, 1] as const)
     if (!test.some((t) => t.label === label))
       throw new Error(`wells: the test set of ${root} has no ${label === 1 ? "spill (label 1)" : "normal (label 0)"} images`);
-  return { root, layout, train, spill, test };
+  return { root, layout, train, spill, test, testLabelled: true };
 }
 
 /** How many items have a hash that occurs in `reference`. */
+/** The one-class layout (see the module comment): only train/ is required, and it must hold images. */
+function listOneClass(root: string): WellList {
+  const good = path.join(root, "train", "good");
+  const trainDir = fs.existsSync(good) && fs.statSync(good).isDirectory() ? good : path.join(root, "train");
+  const train = imagesIn(trainDir, "normal training images").map((f) => item(f, 0));
+  if (train.length === 0) throw new Error(`wells: no training images in ${trainDir} (.jpg, .jpeg or .png)`);
+  const prolivDir = path.join(root, "proliv");
+  const spill = fs.existsSync(prolivDir) ? imagesIn(prolivDir, "known anomalies").map((f) => item(f, 1)) : [];
+  const testDir = path.join(root, "test");
+  let test: WellItem[] = [];
+  let testLabelled = false;
+  if (fs.existsSync(testDir)) {
+    const classes = fs.readdirSync(testDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    if (classes.length > 0) {
+      testLabelled = true;
+      for (const c of classes) test.push(...imagesIn(path.join(testDir, c), `test class ${c}`).map((f) => item(f, NORMAL_CLASS.test(c) ? 0 : 1)));
+    } else test = imagesIn(testDir, "unlabelled pool images").map((f) => item(f, 0));
+  }
+  return { root, layout: "one-class", train, spill, test, testLabelled };
+}
+
 export function countInSet(items: WellItem[], reference: WellItem[]): number {
   const hashes = new Set(reference.map((r) => r.hash));
   return items.filter((i) => hashes.has(i.hash)).length;

@@ -10,16 +10,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ANOMALY_KINDS } from "../lib/synthetic";
-import { evaluateCheckpoint } from "../lib/pipeline";
+import { checkpointDir, evaluateCheckpoint } from "../lib/pipeline";
 import { initBackend } from "../lib/tf/backend";
-
-/** A run folder's best checkpoint, or the folder itself when it holds a model. */
-export function checkpointDir(p: string): string {
-  if (fs.existsSync(path.join(p, "model.json"))) return p;
-  const best = path.join(p, "best");
-  if (fs.existsSync(path.join(best, "model.json"))) return best;
-  throw new Error(`${p} holds neither model.json nor best/model.json (a run folder of npm run train, or a model folder)`);
-}
 
 async function main() {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, data: { type: "string" } } });

@@ -16,9 +16,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { replaceDirAtomic } from "../lib/atomic";
 import { saveDetectorParts } from "../lib/detector";
-import { evaluateCheckpoint } from "../lib/pipeline";
+import { checkpointDir, evaluateCheckpoint } from "../lib/pipeline";
 import { initBackend } from "../lib/tf/backend";
-import { checkpointDir } from "./experiment";
 
 async function main() {
   const { values, positionals } = parseArgs({
