@@ -4,14 +4,18 @@
  *   npm run bench                 # all
  *   npm run bench -- train        # only benchmarks whose file name contains "train"
  *   npm run bench -- train --vs-torch   # extra flags are passed through to each benchmark
+ *   npm run bench -- train-speed --backends wasm --vs-torch   # filters come first; after the first flag, all is passed on
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 const args = process.argv.slice(2);
-const filters = args.filter((a) => !a.startsWith("--"));
-const flags = args.filter((a) => a.startsWith("--"));
+// Benchmark filters are the words before the first flag; everything from the first flag on goes to each benchmark,
+// so a flag keeps its value ("--backends wasm").
+const firstFlag = args.findIndex((a) => a.startsWith("--"));
+const filters = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
 const files = fs
   .readdirSync(__dirname)
   .filter((f) => f.endsWith(".bench.ts"))

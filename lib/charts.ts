@@ -219,6 +219,36 @@ function checkSameLength(what: string, arrays: Record<string, ArrayLike<unknown>
 }
 
 /** ROC curve (TPR against FPR) with the chance diagonal; hovering shows each point's threshold: `rocChart(rocCurve(labels, scores), { auroc })`. */
+/**
+ * Several scores' ROC curves on one chart, each named with its AUROC:
+ *   rocCurvesChart([{ name: "zTopKMean", roc: rocCurve(labels, a), auroc: auroc(labels, a) }, …], { title: "Report-part ROC" })
+ */
+export function rocCurvesChart(curves: readonly { name: string; roc: RocCurve; auroc?: number }[], options: { title?: string } = {}): ChartSpec {
+  if (curves.length === 0) throw new Error("rocCurvesChart: no curves");
+  const palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+  const traces = curves.map((c, i) => {
+    checkSameLength("rocCurvesChart", { fpr: c.roc.fpr, tpr: c.roc.tpr, thresholds: c.roc.thresholds });
+    const step = Math.max(1, Math.floor(c.roc.fpr.length / 400)); // at most ~400 points a curve keeps the report small
+    const pick = <T,>(a: ArrayLike<T>) => Array.from(a).filter((_, k) => k % step === 0 || k === a.length - 1);
+    return {
+      type: "scatter", mode: "lines", name: c.auroc === undefined ? c.name : `${c.name} (${c.auroc.toFixed(4)})`,
+      x: pick(c.roc.fpr).map(finiteOrNull), y: pick(c.roc.tpr).map(finiteOrNull),
+      line: { color: palette[i % palette.length] },
+      hovertemplate: `${c.name}<br>FPR %{x:.4f}<br>TPR %{y:.4f}<extra></extra>`,
+    };
+  });
+  return {
+    traces: [...traces, { type: "scatter", mode: "lines", name: "chance", x: [0, 1], y: [0, 1], line: { color: "#999", dash: "dot" }, hoverinfo: "skip" }],
+    options: {
+      title: options.title ?? "ROC curves",
+      layout: {
+        xaxis: { title: { text: "false-positive rate (normals flagged)" }, range: [-0.01, 1.01] },
+        yaxis: { title: { text: "true-positive rate (spills caught)" }, range: [-0.01, 1.01] },
+      },
+    },
+  };
+}
+
 export function rocChart(roc: RocCurve, options: { auroc?: number; title?: string } = {}): ChartSpec {
   checkSameLength("rocChart", { fpr: roc.fpr, tpr: roc.tpr, thresholds: roc.thresholds });
   const name = options.auroc === undefined ? "ROC" : `ROC (AUROC ${options.auroc.toFixed(4)})`;

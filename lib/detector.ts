@@ -21,7 +21,7 @@ import * as path from "node:path";
 import { writeFileAtomic } from "./atomic";
 import { loadModel, readErrorStats, readModelMetadata, writeErrorStats } from "./checkpoint";
 import { checkDensityMatches, fitGaussian, mahalanobis, readDensity, writeDensity, type GaussianDensity } from "./density";
-import { DEFAULT_FEATURE_BORDER, featureSpec, imageFeatures, type FeatureSpec, type ImageFeatures } from "./features";
+import { DEFAULT_FEATURE_BORDER, featureSpec, imageFeatures, reconstructWithFeatures, type FeatureSpec, type ImageFeatures } from "./features";
 import { fitFusion, fuse, type Fusion } from "./fusion";
 import { pseudoNormalIndices, poolErrorStats } from "./pool";
 import { reconstruct } from "./predict";
@@ -77,13 +77,17 @@ export async function detectorScores<N extends DetectorScore>(d: Detector, image
   const errorNames = new Set<ScoreName>(names.filter((n): n is N & ScoreName => (SCORE_NAMES as readonly string[]).includes(n)));
   if (needFusion) errorNames.add(fusedErrorScore(d));
   const errorScores: Partial<Record<ScoreName, Float32Array>> = {};
-  if (errorNames.size) {
-    const recon = await reconstruct(d.model, images, d.shape);
-    for (const s of errorNames) errorScores[s] = scoreBatch(s, images, recon, d.shape, { errorStats: d.errorStats ?? undefined });
-  }
+  const needFeatures = names.some((n) => FEATURE_SCORES.includes(n));
+  let features = precomputed.features ?? null;
+  let recon: Float32Array | null = null;
+  if (errorNames.size && needFeatures && !features) {
+    // one forward pass for both (lib/features reconstructWithFeatures)
+    ({ reconstructions: recon, features } = await reconstructWithFeatures(d.model, images, d.shape, { border: d.density!.border }));
+  } else if (errorNames.size) recon = await reconstruct(d.model, images, d.shape);
+  for (const s of errorNames) errorScores[s] = scoreBatch(s, images, recon!, d.shape, { errorStats: d.errorStats ?? undefined });
   let densityScores: Float32Array | null = null;
-  if (names.some((n) => FEATURE_SCORES.includes(n))) {
-    const features = precomputed.features ?? (await imageFeatures(d.model, images, d.shape, { border: d.density!.border }));
+  if (needFeatures) {
+    features ??= await imageFeatures(d.model, images, d.shape, { border: d.density!.border });
     if (names.includes("density" as N) || needFusion) densityScores = mahalanobis(d.density!, features);
     if (names.includes("densityAdapted" as N)) out["densityAdapted" as N] = mahalanobis(d.densityAdapted!, features);
   }

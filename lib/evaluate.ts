@@ -29,7 +29,7 @@ import {
   type ThresholdMetrics,
 } from "./metrics";
 import { reconstruct } from "./predict";
-import { deploymentThreshold } from "./validation";
+import { checkedPoolThreshold, deploymentThreshold } from "./validation";
 import { SCORE_NAMES, scoreBatch, type ScoreName, type ScoreOptions } from "./scores";
 import { chooseThreshold, type StrategyName, type ThresholdOptions } from "./thresholds";
 
@@ -152,6 +152,25 @@ export function poolChoice(unlabelledScores: ArrayLike<number>, share: number): 
     options: { percentile: 100 * (1 - share) },
     threshold: deploymentThreshold(unlabelledScores, share),
     validation: null,
+  };
+}
+
+/**
+ * The primary threshold of experiments/PROTOCOL-3.md as a strategy choice (id "pool5"): the top 5 % of the pool, after
+ * checking that the pool looks like at most 5 % anomalies; else (or with no pool) the reference normals' 99th
+ * percentile. `note` says which rule was used and why.
+ *   [...chooseThresholds(valLabels, valScores), checkedPoolChoice(selectScores, heldOutNormalScores)]
+ */
+export function checkedPoolChoice(unlabelledScores: ArrayLike<number> | null, referenceNormalScores: ArrayLike<number>): StrategyChoice {
+  const c = checkedPoolThreshold(unlabelledScores, referenceNormalScores);
+  return {
+    id: "pool5",
+    strategy: "percentile",
+    label: c.rule === "pool5" ? "top 5 % of the unlabelled pool's select part (checked)" : "99th percentile of the reference normals (pool rule's check failed)",
+    options: { percentile: c.rule === "pool5" ? 95 : 99 },
+    threshold: c.threshold,
+    validation: null,
+    note: c.reason,
   };
 }
 
@@ -444,7 +463,7 @@ export type PrPoints = Record<"recall" | "precision" | "thresholds", (number | n
 
 /** What `evaluation.json` holds for one score: validation choices and curves, test results and curves. */
 export interface ScoreEvaluation {
-  score: ScoreName;
+  score: string;
   validation: {
     auroc: number;
     averagePrecision: number;
@@ -477,7 +496,7 @@ function curves(labels: ArrayLike<number>, scores: ArrayLike<number>, maxPoints:
  *   scoreEvaluation("mse", val.labels, valScores, choices, test.labels, testScores)
  */
 export function scoreEvaluation(
-  score: ScoreName,
+  score: string,
   validationLabels: ArrayLike<number>,
   validationScores: ArrayLike<number>,
   choices: StrategyChoice[],
@@ -507,7 +526,7 @@ export interface EvaluationReport {
   /** The model folder, as the notebook named it, and its metadata. */
   model: { dir: string; metadata: Record<string, unknown> };
   /** The score and strategy the headline figures use. */
-  primary: { score: ScoreName; strategy: string };
+  primary: { score: string; strategy: string };
   counts: { validation: { normals: number; spills: number }; test: { normals: number; spills: number } };
   scores: ScoreEvaluation[];
   /**
@@ -523,7 +542,7 @@ export interface EvaluationReport {
 }
 
 export interface LabelledScores {
-  score: ScoreName;
+  score: string;
   threshold: number | null;
   labels: number[];
   scores: number[];

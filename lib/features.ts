@@ -78,6 +78,20 @@ export function featureSpec(model: tf.LayersModel): FeatureSpec {
  * Activations are read in inference mode (BatchNorm with its moving statistics, the VAE's mean code).
  */
 export async function imageFeatures(model: tf.LayersModel, images: Float32Array, shape: [number, number, number], options: FeatureOptions = {}): Promise<ImageFeatures> {
+  return (await featuresPass(model, images, shape, options, false)).features;
+}
+
+/**
+ * The reconstructions and the feature statistics from one forward pass (a model with the output and the encoder
+ * layers as outputs): scoring both kinds costs little more than reconstructing alone (`npm run bench -- density`).
+ *   const { reconstructions, features } = await reconstructWithFeatures(model, images, [32, 48, 3], { border: 0.25 });
+ */
+export async function reconstructWithFeatures(model: tf.LayersModel, images: Float32Array, shape: [number, number, number], options: FeatureOptions = {}) {
+  const r = await featuresPass(model, images, shape, options, true);
+  return { reconstructions: r.reconstructions!, features: r.features };
+}
+
+async function featuresPass(model: tf.LayersModel, images: Float32Array, shape: [number, number, number], options: FeatureOptions, withRecon: boolean) {
   const batchSize = options.batchSize ?? 256;
   const border = options.border ?? 0;
   if (!(border >= 0 && border < 0.5)) throw new Error(`imageFeatures: border must be in [0, 0.5), got ${border}`);
@@ -87,24 +101,31 @@ export async function imageFeatures(model: tf.LayersModel, images: Float32Array,
   if (!Number.isInteger(n)) throw new Error(`imageFeatures: ${images.length} values is not a whole number of ${shape.join("×")} images`);
   const expected = model.inputs[0].shape.slice(1);
   if (expected.join() !== shape.join()) throw new Error(`imageFeatures: the model expects ${expected.join("×")} images, got ${shape.join("×")}`);
-  const outputs = spec.parts.slice(1).map((p) => model.getLayer(p.layer).output as tf.SymbolicTensor);
-  const extractor = tf.model({ inputs: model.inputs, outputs });
+  const layerOutputs = spec.parts.slice(1).map((p) => model.getLayer(p.layer).output as tf.SymbolicTensor);
+  const extractor = tf.model({ inputs: model.inputs, outputs: withRecon ? [model.outputs[0], ...layerOutputs] : layerOutputs });
   const data = new Float64Array(n * spec.size);
+  const reconstructions = withRecon ? new Float32Array(images.length) : null;
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const rows = tf.tidy(() => {
+    const [rows, recon] = tf.tidy((): tf.Tensor[] => {
       const x = tf.tensor4d(images.subarray(start * per, (start + size) * per), [size, ...shape]);
-      const acts = [x, ...([] as tf.Tensor[]).concat(extractor.predict(x) as tf.Tensor | tf.Tensor[])];
+      const outs = ([] as tf.Tensor[]).concat(extractor.predict(x) as tf.Tensor | tf.Tensor[]);
+      const y = withRecon ? outs.shift()! : null;
+      const acts = [x, ...outs];
       const pieces = acts.flatMap((a, i) => {
         if (spec.parts[i].kind === "code") return [a];
         const { mean, variance } = tf.moments(centre(a, border), [1, 2]);
         return [mean, tf.sqrt(tf.relu(variance))];
       });
-      return tf.concat(pieces, 1);
+      return y ? [tf.concat(pieces, 1), y] : [tf.concat(pieces, 1)];
     });
     const values = await rows.data();
     rows.dispose();
     for (let k = 0; k < values.length; k++) data[start * spec.size + k] = values[k];
+    if (recon && reconstructions) {
+      reconstructions.set(await recon.data(), start * per);
+      recon.dispose();
+    }
   }
-  return { data, count: n, spec };
+  return { features: { data, count: n, spec } as ImageFeatures, reconstructions };
 }

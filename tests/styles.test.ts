@@ -32,13 +32,16 @@ import {
   type StyleModel,
 } from "../lib/styles";
 import { resolveData } from "../lib/paths";
+import { courseData } from "./helpers/data";
 
 const HAIR = "прическа";
 const COLOUR = "цвет волос";
 const NO_HAIR = "нет волос";
-const course = loadStyles(resolveData("styles"));
-const plain = fitStyles(course);
-const ruled = fitStyles(course, { dependsOn: HAIR_RULE });
+const STYLES = courseData("styles");
+const NEEDS_DATA = { skip: STYLES.skip };
+const course = (STYLES.path ? loadStyles(STYLES.path) : null)!;
+const plain = (course ? fitStyles(course) : null)!;
+const ruled = (course ? fitStyles(course, { dependsOn: HAIR_RULE }) : null)!;
 
 const style = (hair: string, colour: string | null, accessory: string, clothes: string, clothesColour: string): Style => ({
   [HAIR]: hair,
@@ -86,21 +89,21 @@ function coursePy(data: StyleData): string {
 
 // --- the figures --------------------------------------------------------------------------------------------
 
-test("reproduces the figures exactly (α = 1, no rule)", () => {
+test("reproduces the figures exactly (α = 1, no rule)", NEEDS_DATA, () => {
   assert.equal(optionProbability(plain, HAIR, "короткая прямые"), 0.21052631578947367);
   assert.equal(styleProbability(plain, BLACK_WHITE), 0.0004337453914552157);
   // The exact value is 12/57 · 4/56 · 18/53 · 19/54 · 9/58; see the next test for the task's 0.00027875905095346563.
   assert.equal(styleProbability(plain, PINK_PINK), 0.00027883632307835294);
 });
 
-test("the task's figure 0.00027875905095346563 is the same product with each factor rounded to 4 decimals", () => {
+test("the task's figure 0.00027875905095346563 is the same product with each factor rounded to 4 decimals", NEEDS_DATA, () => {
   const factors = Object.entries(PINK_PINK).map(([c, o]) => optionProbability(plain, c, o!));
   assert.deepEqual(factors, [12 / 57, 4 / 56, 18 / 53, 19 / 54, 9 / 58]);
   assert.equal(factors.reduce((p, f) => p * Number(f.toFixed(4)), 1), 0.00027875905095346563);
   assert.notEqual(styleProbability(plain, PINK_PINK), 0.00027875905095346563);
 });
 
-test("smoothing: (count + α) / (total + α·K), α = 0 is the plain MLE", () => {
+test("smoothing: (count + α) / (total + α·K), α = 0 is the plain MLE", NEEDS_DATA, () => {
   const rows = optionTable(plain);
   assert.equal(rows.length, 7 + 6 + 3 + 4 + 8);
   const bun = rows.find((r) => r.option === "длинные в пучок")!;
@@ -113,7 +116,7 @@ test("smoothing: (count + α) / (total + α·K), α = 0 is the plain MLE", () =>
   assert.throws(() => fitStyles(course, { alpha: NaN }), /alpha/);
 });
 
-test("styleProbability rejects unknown options and categories, and nulls outside a rule", () => {
+test("styleProbability rejects unknown options and categories, and nulls outside a rule", NEEDS_DATA, () => {
   assert.throws(() => styleProbability(plain, { ...BLACK_WHITE, [COLOUR]: "зелёный" }), /unknown option "зелёный" in category "цвет волос"/);
   assert.throws(() => styleProbability(plain, { ...BLACK_WHITE, "обувь": "кеды" }), /unknown category "обувь"/);
   const { "одежда": _, ...missing } = BLACK_WHITE;
@@ -125,7 +128,7 @@ test("styleProbability rejects unknown options and categories, and nulls outside
 
 // --- enumeration, ranking, entropy ------------------------------------------------------------------------------
 
-test("enumeration: 4,032 distinct styles whose probabilities sum to 1 (α = 1 and α = 0)", () => {
+test("enumeration: 4,032 distinct styles whose probabilities sum to 1 (α = 1 and α = 0)", NEEDS_DATA, () => {
   for (const alpha of [1, 0]) {
     const all = enumerateStyles(fitStyles(course, { alpha }));
     assert.equal(all.length, 7 * 6 * 3 * 4 * 8);
@@ -137,7 +140,7 @@ test("enumeration: 4,032 distinct styles whose probabilities sum to 1 (α = 1 an
   assert.ok(zero.every((s) => s.probability === 0), "count 0 and α = 0 give probability 0");
 });
 
-test("with the hair rule: 3,552 styles, no-hair styles once with colour null, sums to 1 (α = 1 and 0)", () => {
+test("with the hair rule: 3,552 styles, no-hair styles once with colour null, sums to 1 (α = 1 and 0)", NEEDS_DATA, () => {
   for (const alpha of [1, 0]) {
     const all = enumerateStyles(fitStyles(course, { alpha, dependsOn: HAIR_RULE }));
     assert.equal(all.length, 6 * 6 * 3 * 4 * 8 + 1 * 3 * 4 * 8);
@@ -149,7 +152,7 @@ test("with the hair rule: 3,552 styles, no-hair styles once with colour null, su
   }
 });
 
-test("chain rule: a no-hair style under the rule has the total of its coloured versions without it", () => {
+test("chain rule: a no-hair style under the rule has the total of its coloured versions without it", NEEDS_DATA, () => {
   const rest = ["круглые очки", "худи", "синий"] as const;
   const bald = styleProbability(ruled, style(NO_HAIR, null, ...rest));
   const coloured = plain.categories[1].options.map((c) => styleProbability(plain, style(NO_HAIR, c, ...rest)));
@@ -162,7 +165,7 @@ test("chain rule: a no-hair style under the rule has the total of its coloured v
   assert.throws(() => styleProbability(ruled, style(NO_HAIR, "зелёный", ...rest)), /unknown option "зелёный"/);
 });
 
-test("marginal hair colour under the rule is the total probability Σ_h P(h) P(c|h), and matches enumeration", () => {
+test("marginal hair colour under the rule is the total probability Σ_h P(h) P(c|h), and matches enumeration", NEEDS_DATA, () => {
   const rows = marginal(ruled, COLOUR);
   assert.ok(Math.abs(sum(rows.map((r) => r.probability)) - 1) < 1e-12);
   assert.equal(rows.find((r) => r.option === null)!.probability, 8 / 57);
@@ -176,7 +179,7 @@ test("marginal hair colour under the rule is the total probability Σ_h P(h) P(c
   assert.deepEqual(marginal(plain, COLOUR).map((r) => r.probability), plain.categories[1].probs);
 });
 
-test("the rule is data-driven and checked against the data", () => {
+test("the rule is data-driven and checked against the data", NEEDS_DATA, () => {
   const rule = (r: Partial<typeof HAIR_RULE>) => () => fitStyles(course, { dependsOn: { ...HAIR_RULE, ...r } });
   assert.throws(rule({ category: "обувь" }), /no category "обувь"/);
   assert.throws(rule({ parent: "рост" }), /no category "рост"/);
@@ -193,7 +196,7 @@ test("the rule is data-driven and checked against the data", () => {
   assert.ok(Math.abs(sum(all.map((s) => s.probability)) - 1) < 1e-12);
 });
 
-test("top-k: the most and least likely styles, in order", () => {
+test("top-k: the most and least likely styles, in order", NEEDS_DATA, () => {
   const all = enumerateStyles(plain).map((s) => s.probability);
   const most = topStyles(plain, 10);
   const least = topStyles(plain, 10, "least");
@@ -211,7 +214,7 @@ test("top-k: the most and least likely styles, in order", () => {
   assert.deepEqual(topStyles(plain, 0), []);
 });
 
-test("entropy: sum of the categories' entropies; under the rule H − P(no hair)·H(colour)", () => {
+test("entropy: sum of the categories' entropies; under the rule H − P(no hair)·H(colour)", NEEDS_DATA, () => {
   const perCategory = sum(plain.categories.map((c) => distributionEntropy(c.probs)));
   assert.equal(entropy(plain), perCategory);
   assert.ok(Math.abs(distributionEntropy(enumerateStyles(plain).map((s) => s.probability)) - perCategory) < 1e-12);
@@ -234,7 +237,7 @@ test("mulberry32 is reproducible and uniform in [0, 1)", () => {
   assert.throws(() => mulberry32(1.5), /seed must be an integer/);
 });
 
-test("the generator: same seed same styles, another seed other styles, probabilities attached", () => {
+test("the generator: same seed same styles, another seed other styles, probabilities attached", NEEDS_DATA, () => {
   const a = take(styleGenerator(plain, 42), 50);
   assert.deepEqual(a, take(styleGenerator(plain, 42), 50));
   assert.notDeepEqual(a.map((s) => s.style), take(styleGenerator(plain, 43), 50).map((s) => s.style));
@@ -245,7 +248,7 @@ test("the generator: same seed same styles, another seed other styles, probabili
 
 const sampled = (model: StyleModel, n: number, seed: number) => take(styleGenerator(model, seed), n).map((s) => s.style);
 
-test("100,000 samples match the model (chi-square per category), with and without the rule", () => {
+test("100,000 samples match the model (chi-square per category), with and without the rule", NEEDS_DATA, () => {
   for (const model of [plain, ruled]) {
     const checks = frequencyCheck(model, sampled(model, 100_000, 2024));
     assert.equal(checks.length, 5);
@@ -257,7 +260,7 @@ test("100,000 samples match the model (chi-square per category), with and withou
   assert.equal(sampled(mle, 20_000, 9).filter((s) => s[HAIR] === "длинные в пучок").length, 0);
 });
 
-test("the same check catches wrong samplers: uniform options, and ignoring the smoothing", () => {
+test("the same check catches wrong samplers: uniform options, and ignoring the smoothing", NEEDS_DATA, () => {
   const random = mulberry32(2024);
   const uniform = Array.from({ length: 100_000 }, (): Style =>
     Object.fromEntries(plain.categories.map((c) => [c.name, c.options[Math.floor(random() * c.options.length)]])),
@@ -287,7 +290,7 @@ test("chiSquarePValue matches known quantiles and closed forms", () => {
 
 // --- loading ------------------------------------------------------------------------------------------------------
 
-test("the .py parser reads a file laid out like the course's styles.py (built from styles.json)", () => {
+test("the .py parser reads a file laid out like the course's styles.py (built from styles.json)", NEEDS_DATA, () => {
   const text = coursePy(course);
   assert.match(text, /^styles = \{\n {4}'прическа':\[\n {8}'нет волос',\n/);
   const file = write("styles.py", text);
@@ -370,7 +373,7 @@ test("bad styles.json in the {category: [{option, count}]} shape", () => {
   assert.throws(() => parseStylesJson("{oops", "s.json"), /s\.json: not valid JSON/);
 });
 
-test("loadStyles picks the parser by extension and defaults to resolveData('styles')", () => {
+test("loadStyles picks the parser by extension and defaults to resolveData('styles')", NEEDS_DATA, () => {
   assert.deepEqual(loadStyles(), course);
   assert.equal(loadStyles().source, resolveData("styles"));
   assert.throws(() => loadStyles(write("styles.yaml", "")), /styles\.yaml: unsupported style file \(expected \.json or \.py\)/);
