@@ -1,6 +1,9 @@
 /**
  * Train the spill detector's autoencoder from the command line (the notebook runs the same code).
  *
+ *   npm run train -- --run runs/default         # the detector of experiments/PROTOCOL-3.md: BN + LeakyReLU AE, 8 epochs
+ *   npm run train -- --blocks plain --epochs 12 --run runs/plain   # the original ReLU net
+ *   npm run train -- --model vae --run runs/vae                     # a variational autoencoder (ELBO; KL in the log)
  *   npm run train -- --epochs 20 --run runs/default
  *   npm run train -- --data /path/to/wells --size 32x48 --channels 3 --filters 32,64,128 --batch 64 --fresh
  *   npm run train -- --augment --run runs/augmented      # brightness/contrast/flip jitter
@@ -23,6 +26,7 @@ import { loadModel, readModelMetadata } from "../lib/checkpoint";
 import { loadCached } from "../lib/image-cache";
 import { pseudoNormalImages, splitPool } from "../lib/pool";
 import { BLOCK_KINDS, MODEL_KINDS, type BlockKind, type ModelKind } from "../lib/model";
+import { DETECTOR_TRAINING } from "../lib/detector";
 
 export function parseSize(text: string): { height: number; width: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);
@@ -35,7 +39,7 @@ async function main() {
     options: {
       data: { type: "string" },
       run: { type: "string", default: "runs/default" },
-      epochs: { type: "string", default: String(TRAIN_DEFAULTS.epochs) },
+      epochs: { type: "string", default: String(DETECTOR_TRAINING.epochs) },
       batch: { type: "string", default: String(TRAIN_DEFAULTS.batchSize) },
       patience: { type: "string", default: String(TRAIN_DEFAULTS.patience) },
       size: { type: "string", default: "32x48" },
@@ -55,8 +59,8 @@ async function main() {
       "adapt-pool": { type: "string" },
       "adapt-keep": { type: "string", default: "0.9" },
       workers: { type: "string", default: "auto" },
-      model: { type: "string", default: "ae" },
-      blocks: { type: "string", default: "plain" },
+      model: { type: "string", default: DETECTOR_TRAINING.kind },
+      blocks: { type: "string", default: DETECTOR_TRAINING.blocks },
       latent: { type: "string", default: "32" },
     },
   });
