@@ -2,10 +2,11 @@
  * Static PNG figures for the README, from a training run and (when there is one) an evaluation JSON.
  *
  *   npm run charts -- --run runs/final [--evaluation reports/evaluation.json] [--model models/wells-ae] [--out docs/img]
+ *   npm run charts -- --run models/wells-ae        # a promoted model folder carries its log.jsonl
  *
  * Writes into --out (default docs/img):
  *   loss.png, validation-auroc.png                  from <run>/log.jsonl
- *   roc.png, pr.png, score-histogram.png,
+ *   roc.png, pr.png, score-histogram.png, roc-scores.png (every score's ROC),
  *   metrics-vs-threshold.png                        from the evaluation JSON (default reports/evaluation.json, written by
  *                                                   notebook 04; skipped with a message when absent or unrecognised)
  *   reconstructions.png                             5 validation normals (left) and 5 spills (right), each with the model's
@@ -27,6 +28,7 @@ import {
   lossCurves,
   pickExamples,
   pngGrid,
+  rocCurvesChart,
   reconstructionExamples,
   reconstructionTiles,
   selectImages,
@@ -144,6 +146,10 @@ async function main() {
     written.push(file);
   };
 
+  // a promoted model folder (model.json + log.jsonl, no best/) works as --run too
+  const modelDir = values.model ?? (fs.existsSync(path.join(values.run, "model.json")) ? values.run : path.join(values.run, "best"));
+  if (!fs.existsSync(path.join(modelDir, "model.json"))) throw new Error(`no model at ${modelDir}: name --model, or a --run that holds best/ or model.json`);
+  if (!fs.existsSync(out)) throw new Error(`--out ${out}: no such folder`);
   const history = readRunLog(values.run);
   const specs: { name: string; spec: ChartSpec }[] = [
     { name: "loss", spec: lossCurves(history) },
@@ -158,6 +164,12 @@ async function main() {
       const figures = evaluationCharts(JSON.parse(fs.readFileSync(evaluationFile, "utf8")));
       console.log(`evaluation charts from ${evaluationFile} (${figures.source}): ${figures.charts.map((c) => c.name).join(", ")}`);
       specs.push(...figures.charts);
+      const all = JSON.parse(fs.readFileSync(evaluationFile, "utf8")) as { scores?: { score: string; test: { auroc: number; roc: { fpr: (number | null)[]; tpr: (number | null)[]; thresholds: (number | null)[] } } }[] };
+      if (Array.isArray(all.scores) && all.scores.length > 1 && all.scores.every((e) => e.test?.roc))
+        specs.push({
+          name: "roc-scores",
+          spec: rocCurvesChart(all.scores.map((e) => ({ name: e.score, auroc: e.test.auroc, roc: { fpr: e.test.roc.fpr.map(Number), tpr: e.test.roc.tpr.map(Number), thresholds: e.test.roc.thresholds.map(Number) } })), { title: "ROC of every score — report part of the test set" }),
+        });
     } catch (e) {
       console.log(`skipping ROC / PR / score charts: ${evaluationFile}: ${(e as Error).message}`);
     }
@@ -169,7 +181,7 @@ async function main() {
   } finally {
     await renderer.close();
   }
-  save("reconstructions", await reconstructionsPng(values.model ?? path.join(values.run, "best"), Number(values.holdout), Number(values.seed)));
+  save("reconstructions", await reconstructionsPng(modelDir, Number(values.holdout), Number(values.seed)));
   console.log(`wrote ${written.length} PNG files:\n  ${written.join("\n  ")}`);
 }
 
