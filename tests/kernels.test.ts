@@ -301,6 +301,23 @@ test("Sum over leading axes on wasm equals the stock reduction; other axes still
   ints.dispose();
 });
 
+test("Tile on wasm equals the stock cpu kernel (every axis, reps of 1, rank 1–4); int32 goes to the stock kernel", async () => {
+  await initBackend("wasm");
+  const cases: [number[], number[]][] = [[[1, 1, 1, 4], [3, 5, 7, 1]], [[2, 3], [2, 1]], [[5], [3]], [[2, 1, 3], [1, 4, 2]], [[3, 2, 2, 2], [1, 1, 1, 1]]];
+  for (const [shape, reps] of cases) {
+    const xs = rand(shape.reduce((a, b) => a * b, 1), 5);
+    const run = () => tf.tidy(() => { const t = tf.tile(tf.tensor(xs, shape), reps); return { shape: t.shape, v: Array.from(t.dataSync()) }; });
+    const got = run();
+    await tf.setBackend("cpu");
+    const want = run();
+    await tf.setBackend("wasm");
+    assert.deepEqual(got, want, `tile ${shape} by ${reps}`);
+  }
+  const ints = tf.tile(tf.tensor1d([1, 2], "int32"), [2]);
+  assert.deepEqual(Array.from(ints.dataSync()), [1, 2, 1, 2]);
+  ints.dispose();
+});
+
 test("Identity and same-dtype Cast on wasm share data safely; real casts still convert", async () => {
   await initBackend("wasm");
   const a = tf.tensor1d([1.5, -2, 3]);

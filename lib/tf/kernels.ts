@@ -16,7 +16,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
 import { conv2dBackpropFilterWasm, convInfo, makeConv2dBackpropInputWasm, type KernelArgs } from "./conv-grad";
-import { identityWasm, makeCastWasm, makeSumWasm } from "./wasm-small-kernels";
+import { identityWasm, makeCastWasm, makeSumWasm, makeTileWasm } from "./wasm-small-kernels";
 import { wasmInternals, type WasmBackendLike } from "./wasm-heap";
 
 interface CpuBackendLike {
@@ -111,6 +111,7 @@ export const PROJECT_KERNELS: readonly KernelConfig[] = [
   { kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2dBackpropFilterWasm as unknown as KernelFunc },
   { kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: makeConv2dBackpropInputWasm(stockFunc("Conv2DBackpropInput", "wasm")) },
   { kernelName: "Sum", backendName: "wasm", kernelFunc: makeSumWasm(stockFunc("Sum", "wasm")) },
+  { kernelName: "Tile", backendName: "wasm", kernelFunc: makeTileWasm(stockFunc("Tile", "wasm")) },
   { kernelName: "Identity", backendName: "wasm", kernelFunc: identityWasm as unknown as KernelFunc },
   { kernelName: "Cast", backendName: "wasm", kernelFunc: makeCastWasm(stockFunc("Cast", "wasm")) },
   { kernelName: "Conv2DBackpropFilter", backendName: "cpu", kernelFunc: conv2dBackpropFilterLoop as unknown as KernelFunc },
