@@ -17,6 +17,7 @@ export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Pr
   fs.mkdirSync(tmp, { recursive: true });
   try {
     await fill(tmp);
+    faultWindow(dir);
     const old = fs.existsSync(dir) ? `${tmp}.old` : null;
     if (old) fs.renameSync(dir, old);
     fs.renameSync(tmp, dir);
@@ -25,4 +26,17 @@ export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Pr
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+/**
+ * Test hook for the fault suite (tests/faults.test.ts): with BAYES_FAULT_PAUSE_MS set, a folder replacement pauses
+ * between writing its new copy and renaming it into place, after writing `<dir>.paused` beside it, so that a test can
+ * kill the process inside that window. Unset (always, outside that test), it does nothing.
+ */
+function faultWindow(dir: string): void {
+  const ms = Number(process.env.BAYES_FAULT_PAUSE_MS);
+  if (!(ms > 0)) return;
+  fs.writeFileSync(`${dir}.paused`, String(process.pid));
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  fs.rmSync(`${dir}.paused`, { force: true });
 }

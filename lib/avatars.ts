@@ -18,12 +18,11 @@
  *   wholePixel: true draws RGBA together (one training image per pixel for "weighted", one of the distinct observed
  *   RGBA colours for "uniform"), so every colour is a real one.
  *
- * Script: node --import tsx lib/avatars.ts --out avatars --count 5 --seed 1 [--sampler uniform] [--whole-pixel]
+ * Command line: npm run avatars -- --out avatars --count 5 --seed 1 [--sampler uniform] [--whole-pixel] (scripts/avatars.ts)
  *         [--size 64x64] [--data <folder>]
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { writeFileAtomic } from "./atomic";
 import { resolveData } from "./paths";
@@ -358,43 +357,18 @@ export async function writeGeneratedAvatars(
   return written;
 }
 
-/** The script entry: parse flags, fit on the data folder, write the avatars. */
-export async function main(argv: string[]): Promise<string[]> {
-  const { values: a } = parseArgs({
-    args: argv,
-    options: {
-      out: { type: "string", default: "avatars" },
-      count: { type: "string", default: "5" },
-      seed: { type: "string", default: "1" },
-      sampler: { type: "string", default: "weighted" },
-      "whole-pixel": { type: "boolean", default: false },
-      size: { type: "string" },
-      data: { type: "string" },
-    },
-  });
-  const int = (name: string, s: string) => {
-    if (!/^\d+$/.test(s)) throw new Error(`--${name} must be a whole number, got "${s}"`);
-    return Number(s);
-  };
-  const m = a.size?.match(/^(\d+)x(\d+)$/);
-  if (a.size && !m) throw new Error(`--size must look like 64x64, got "${a.size}"`);
-  const set = await loadAvatars(a.data ?? resolveData("avatars"), m ? { width: Number(m[1]), height: Number(m[2]) } : {});
+/**
+ * Fit on a folder of avatars and write `count` samples (the work of `npm run avatars`, scripts/avatars.ts):
+ *   await generateAvatars({ out: "avatars", count: 5, seed: 1 })   // the five committed avatars
+ */
+export async function generateAvatars(o: { data?: string; out: string; count: number; seed: number; sampler?: Sampler; wholePixel?: boolean; size?: { width: number; height: number } }): Promise<string[]> {
+  const set = await loadAvatars(o.data ?? resolveData("avatars"), o.size ?? {});
   const model = fitPixelModel(set);
-  return writeGeneratedAvatars(model, a.out!, {
-    count: int("count", a.count!),
-    seed: int("seed", a.seed!),
-    sampler: a.sampler as Sampler,
-    wholePixel: a["whole-pixel"],
-    size: a.size,
+  return writeGeneratedAvatars(model, o.out, {
+    count: o.count,
+    seed: o.seed,
+    sampler: o.sampler ?? "weighted",
+    wholePixel: o.wholePixel ?? false,
+    size: o.size ? `${o.size.width}x${o.size.height}` : undefined,
   });
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (files) => console.log(files.join("\n")),
-    (e) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    },
-  );
 }

@@ -46,9 +46,24 @@ export async function saveModel(model: tf.LayersModel, dir: string, extra: Recor
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
   const jsonPath = path.join(dir, "model.json");
   if (!fs.existsSync(jsonPath)) throw new Error(`no model at ${dir}: ${jsonPath} is missing (train one with \`npm run train\`)`);
-  const json = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
-  const buffers = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => fs.readFileSync(path.join(dir, p))));
+  let json: { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; [k: string]: unknown };
+  try {
+    json = JSON.parse(fs.readFileSync(jsonPath, "utf8"));
+  } catch (e) {
+    throw new Error(`${jsonPath} is not readable JSON (${(e as Error).message}): the checkpoint is damaged`);
+  }
+  const buffers = json.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => {
+      const file = path.join(dir, p);
+      if (!fs.existsSync(file)) throw new Error(`${file} is missing: the checkpoint is incomplete`);
+      return fs.readFileSync(file);
+    }),
+  );
   const weightData = Buffer.concat(buffers);
+  const bytesPer: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1 };
+  const need = json.weightsManifest.flatMap((g) => g.weights).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (bytesPer[w.dtype ?? "float32"] ?? 4), 0);
+  if (weightData.length !== need)
+    throw new Error(`${path.join(dir, json.weightsManifest[0]?.paths[0] ?? "weights.bin")} holds ${weightData.length} bytes but model.json describes ${need} (truncated or damaged)`);
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,

@@ -94,6 +94,73 @@ interface RunState {
   bestLoss: number;
   history: EpochRecord[];
   options: TrainOptions;
+  /** What the run was started with that decides the model and its training (`runSettings`); a resume must match. */
+  settings?: RunSettings;
+}
+
+/**
+ * The settings that make a run what it is: a resume with any other value would train a different model than the
+ * one its checkpoints and metadata describe. `epochs`, `patience`, `workers` and `progressEvery` may change on resume.
+ */
+/** Train options with every default filled in. */
+type ResolvedOptions = TrainOptions & typeof TRAIN_DEFAULTS;
+
+export interface RunSettings {
+  model: AutoencoderConfig;
+  batchSize: number;
+  seed: number;
+  augment: AugmentOptions | null;
+  score: ScoreName;
+  monitor: string;
+  trainImages: number;
+  metadata: Record<string, unknown>;
+}
+
+export function runSettings(o: ResolvedOptions, data: TrainData): RunSettings {
+  const [h, w, c] = data.shape;
+  const augment: AugmentOptions | null = o.augment === true ? DEFAULT_AUGMENT : o.augment ? o.augment : null;
+  return {
+    model: { ...DEFAULT_MODEL, ...o.model, height: h, width: w, channels: c, seed: o.model?.seed ?? o.seed },
+    batchSize: o.batchSize, seed: o.seed, augment, score: o.score, monitor: o.monitor,
+    trainImages: data.train.length / (h * w * c), metadata: o.metadata ?? {},
+  };
+}
+
+/** Each setting that differs, as "name: was → now" (nested model fields named model.filters and so on). */
+export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
+  const out: string[] = [];
+  const flat = (x: RunSettings) => {
+    const f: Record<string, string> = {};
+    for (const [k, v] of Object.entries(x)) {
+      if (k === "model" || k === "metadata") for (const [mk, mv] of Object.entries(v as object)) f[`${k}.${mk}`] = JSON.stringify(mv);
+      else f[k] = JSON.stringify(v);
+    }
+    return f;
+  };
+  const a = flat(was), b = flat(now);
+  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) if (a[k] !== b[k]) out.push(`${k}: ${a[k] ?? "unset"} → ${b[k] ?? "unset"}`);
+  return out;
+}
+
+/** A lock file in the run folder, so two trainings never write one run: refuses while another live process holds it. */
+function takeLock(runDir: string, say: (t: string) => void): () => void {
+  const lock = path.join(runDir, "train.lock");
+  try {
+    fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+  } catch {
+    const pid = Number(fs.readFileSync(lock, "utf8"));
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = pid !== process.pid;
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new Error(`${runDir} is being trained by another process (pid ${pid}, ${lock}); wait for it, or name another --run`);
+    say(`taking over ${lock} from pid ${pid}, which is no longer running`);
+    fs.writeFileSync(lock, String(process.pid));
+  }
+  return () => fs.rmSync(lock, { force: true });
 }
 
 export interface TrainResult {
@@ -104,7 +171,7 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-export const TRAIN_DEFAULTS = { epochs: 20, batchSize: 64, patience: 5, monitor: "val_loss" as const, score: "mse" as ScoreName, seed: 1, progressEvery: 10, workers: 1 };
+export const TRAIN_DEFAULTS = { epochs: 20, batchSize: 64, patience: 5, monitor: "val_loss" as "val_loss" | "val_auroc", score: "mse" as ScoreName, seed: 1, progressEvery: 10, workers: 1 };
 
 function checkData(d: TrainData): void {
   const per = d.shape[0] * d.shape[1] * d.shape[2];
@@ -155,36 +222,58 @@ function normalImages(data: TrainData): Float32Array {
 export async function trainAutoencoder(data: TrainData, options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
   checkData(data);
   const o = { ...TRAIN_DEFAULTS, ...options };
-  const [h, w, c] = data.shape;
-  const per = h * w * c;
-  const n = data.train.length / per;
   const say = callbacks.onMessage ?? (() => {});
   const statePath = path.join(o.runDir, "state.json");
   const logPath = path.join(o.runDir, "log.jsonl");
 
-  if (o.fresh && fs.existsSync(o.runDir)) fs.rmSync(o.runDir, { recursive: true, force: true });
+  if (!(Number.isInteger(o.workers) && o.workers >= 1)) throw new Error(`training: workers must be a positive integer, got ${o.workers}`);
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new Error(`training: epochs must be a whole number ≥ 0, got ${o.epochs}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`training: batchSize must be a whole number ≥ 1, got ${o.batchSize}`);
+  const settings = runSettings(o, data);
   fs.mkdirSync(o.runDir, { recursive: true });
+  const unlock = takeLock(o.runDir, say);
+  try {
+    if (o.fresh) for (const f of fs.readdirSync(o.runDir)) if (f !== "train.lock") fs.rmSync(path.join(o.runDir, f), { recursive: true, force: true });
+    return await trainLocked(data, o, settings, callbacks, statePath, logPath);
+  } finally {
+    unlock();
+  }
+}
 
+async function trainLocked(data: TrainData, o: ResolvedOptions, settings: RunSettings, callbacks: TrainCallbacks, statePath: string, logPath: string): Promise<TrainResult> {
+  const [h, w, c] = data.shape;
+  const per = h * w * c;
+  const n = data.train.length / per;
+  const say = callbacks.onMessage ?? (() => {});
   let state: RunState;
   let model: tf.LayersModel;
   let trainerSource: ParallelTrainerSource;
   if (fs.existsSync(statePath) && fs.existsSync(path.join(o.runDir, "last", "model.json"))) {
     state = JSON.parse(fs.readFileSync(statePath, "utf8"));
-    model = await loadModel(path.join(o.runDir, "last"));
+    const was = state.settings ?? runSettings({ ...TRAIN_DEFAULTS, ...state.options } as ResolvedOptions, { ...data, train: data.train });
+    const diff = settingsDiff(was, settings).filter((d) => state.settings || !d.startsWith("trainImages")); // older runs did not store the count
+    if (diff.length)
+      throw new Error(`${o.runDir} was started with other settings; resuming would mix them:\n  ${diff.join("\n  ")}\nRerun with the run's own options, or add --fresh to start this run over`);
+    state.settings = was;
+    try {
+      model = await loadModel(path.join(o.runDir, "last"));
+    } catch (e) {
+      const best = fs.existsSync(path.join(o.runDir, "best", "model.json"));
+      throw new Error(`cannot resume ${o.runDir}: ${(e as Error).message}. Way out: ${best ? `copy ${path.join(o.runDir, "best")} over last/ to resume from the best epoch, or ` : ""}add --fresh to start over`);
+    }
     trainerSource = { modelDir: path.join(o.runDir, "last") };
-    say(`resuming ${o.runDir} after epoch ${state.epoch} (best epoch ${state.bestEpoch})`);
+    if (state.epoch >= o.epochs) say(`${o.runDir} already holds ${state.epoch} epochs (asked for ${o.epochs}): nothing to train; raise --epochs to go on`);
+    else say(`resuming ${o.runDir} after epoch ${state.epoch} (best epoch ${state.bestEpoch})`);
   } else {
-    const config = { ...DEFAULT_MODEL, ...o.model, height: h, width: w, channels: c, seed: o.model?.seed ?? o.seed };
-    model = buildAutoencoder(config);
-    trainerSource = config;
-    state = { epoch: 0, bestEpoch: 0, bestAuroc: -Infinity, bestLoss: Infinity, history: [], options: o };
+    model = buildAutoencoder(settings.model);
+    trainerSource = settings.model;
+    state = { epoch: 0, bestEpoch: 0, bestAuroc: -Infinity, bestLoss: Infinity, history: [], options: o, settings };
     if (fs.existsSync(logPath)) fs.rmSync(logPath);
   }
-  if (!(Number.isInteger(o.workers) && o.workers >= 1)) throw new Error(`training: workers must be a positive integer, got ${o.workers}`);
   const trainer = o.workers > 1 && state.epoch < o.epochs ? await ParallelTrainer.open(trainerSource, { workers: o.workers }) : null;
   if (trainer) say(`training on ${trainer.size} worker threads (${trainer.backend})`);
   const tb = new TensorBoardWriter(o.runDir);
-  const augment: AugmentOptions | null = o.augment === true ? DEFAULT_AUGMENT : o.augment ? o.augment : null;
+  const augment = settings.augment;
   const batches = Math.ceil(n / o.batchSize);
   const batch = new Float32Array(o.batchSize * per);
   let sinceBest = state.epoch - state.bestEpoch;
@@ -207,7 +296,11 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
         for (let i = 0; i < size; i++) batch.set(data.train.subarray(order[start + i] * per, (order[start + i] + 1) * per), i * per);
         if (augment) augmentInPlace(batch, data.shape, size, augmentRand, augment);
         const diverged = (loss: number) =>
-          new Error(`training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1}/${batches} (run ${o.runDir}; the last good checkpoint is in last/). Lower the learning rate or check the input data.`);
+          new Error(
+            `training diverged: loss is ${loss} at epoch ${epoch}, batch ${b + 1}/${batches} (run ${o.runDir}; ` +
+              (epoch > 1 ? `the last good checkpoint, epoch ${epoch - 1}, is in last/` : "no checkpoint was saved yet") +
+              `). Lower the learning rate (--lr) or check the input data.`,
+          );
         let loss: number;
         if (trainer) {
           try {
@@ -259,7 +352,7 @@ export async function trainAutoencoder(data: TrainData, options: TrainOptions, c
         state.bestLoss = v.valLoss;
         sinceBest = 0;
       } else sinceBest++;
-      const meta = { ...o.metadata, epoch, shape: data.shape, score: o.score, augment, valLoss: v.valLoss, valAuroc: v.valAuroc, model: { ...DEFAULT_MODEL, ...o.model } };
+      const meta = { ...settings.metadata, epoch, shape: data.shape, score: settings.score, augment, valLoss: v.valLoss, valAuroc: v.valAuroc, model: settings.model };
       // with workers, save from a replica: the optimizer's state lives there
       const save = (dir: string) => (trainer ? trainer.save(dir, meta) : saveModel(model, dir, meta));
       if (improved) await save(path.join(o.runDir, "best"));

@@ -19,7 +19,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { writeFileAtomic } from "../lib/atomic";
 import {
@@ -42,6 +41,21 @@ import { reconstruct } from "../lib/predict";
 import { initBackend } from "../lib/tf/backend";
 import { readRunLog } from "../lib/train";
 import { listWells, splitWells } from "../lib/wells";
+import { parseCommand, runMain, UsageError } from "./options";
+
+export const CHARTS_COMMAND = {
+  name: "charts",
+  summary: "Static PNG figures for the README from a run (or model folder) and notebook 04's evaluation file (Debian chromium).",
+  usage: "npm run charts -- --run <run or model folder> [--evaluation reports/evaluation.json] [--model dir] [--out docs/img]",
+  options: {
+    run: { type: "string", help: "run folder (best/ and log.jsonl) or a promoted model folder (required)" },
+    evaluation: { type: "string", help: "evaluation JSON (default reports/evaluation.json when it exists)" },
+    model: { type: "string", help: "model folder for the reconstructions (default: the run's)" },
+    out: { type: "string", default: "docs/img", help: "folder to write the PNGs into (must exist)" },
+    holdout: { type: "float", min: 0, max: 0.9, default: 0.1, help: "the split the model was trained with" },
+    seed: { type: "int", min: 0, default: 1, help: "the split's seed" },
+  },
+} as const;
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
@@ -123,33 +137,21 @@ async function textPng(text: string): Promise<Buffer | null> {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      run: { type: "string" },
-      evaluation: { type: "string" },
-      model: { type: "string" },
-      out: { type: "string", default: "docs/img" },
-      holdout: { type: "string", default: "0.1" },
-      seed: { type: "string", default: "1" },
-    },
-  });
-  if (!values.run) throw new Error("name the run folder: npm run charts -- --run runs/<name> [--evaluation reports/evaluation.json] [--model dir]");
+  const { values } = parseCommand(CHARTS_COMMAND);
+  if (!values.run) throw new UsageError("name the run folder: npm run charts -- --run runs/<name> [--evaluation reports/evaluation.json] [--model dir]");
   if (!fs.existsSync(CHROMIUM)) {
-    console.error(`✖ ${CHROMIUM} is missing: the charts are drawn by headless Chromium. Install it with\n    apt-get install -y chromium`);
-    process.exit(1);
+    throw new Error(`${CHROMIUM} is missing: the charts are drawn by headless Chromium. Install it with\n    apt-get install -y chromium`);
   }
   const out = values.out!;
-  const written: string[] = [];
-  const save = (name: string, png: Buffer) => {
-    const file = path.join(out, `${name}.png`);
-    writeFileAtomic(file, png);
-    written.push(file);
-  };
+  // every figure is drawn first and written only when all succeeded: a failure leaves docs/img as it was
+  const pending: { file: string; png: Buffer }[] = [];
+  const save = (name: string, png: Buffer) => pending.push({ file: path.join(out, `${name}.png`), png });
 
   // a promoted model folder (model.json + log.jsonl, no best/) works as --run too
   const modelDir = values.model ?? (fs.existsSync(path.join(values.run, "model.json")) ? values.run : path.join(values.run, "best"));
-  if (!fs.existsSync(path.join(modelDir, "model.json"))) throw new Error(`no model at ${modelDir}: name --model, or a --run that holds best/ or model.json`);
-  if (!fs.existsSync(out)) throw new Error(`--out ${out}: no such folder`);
+  if (!fs.existsSync(path.join(modelDir, "model.json"))) throw new UsageError(`no model at ${modelDir}: name --model, or a --run that holds best/ or model.json`);
+  if (!fs.existsSync(out)) throw new UsageError(`--out ${out}: no such folder`);
+  if (values.evaluation && !fs.existsSync(values.evaluation)) throw new UsageError(`--evaluation ${values.evaluation}: no such file`);
   const history = readRunLog(values.run);
   const specs: { name: string; spec: ChartSpec }[] = [
     { name: "loss", spec: lossCurves(history) },
@@ -181,12 +183,9 @@ async function main() {
   } finally {
     await renderer.close();
   }
-  save("reconstructions", await reconstructionsPng(modelDir, Number(values.holdout), Number(values.seed)));
-  console.log(`wrote ${written.length} PNG files:\n  ${written.join("\n  ")}`);
+  save("reconstructions", await reconstructionsPng(modelDir, values.holdout, values.seed));
+  for (const { file, png } of pending) writeFileAtomic(file, png);
+  console.log(`wrote ${pending.length} PNG files:\n  ${pending.map((p) => p.file).join("\n  ")}`);
 }
 
-if (require.main === module)
-  main().catch((e) => {
-    console.error(`✖ ${e instanceof Error ? e.message : e}`);
-    process.exit(1);
-  });
+if (require.main === module) runMain(main);

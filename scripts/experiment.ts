@@ -8,16 +8,27 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { ANOMALY_KINDS } from "../lib/synthetic";
 import { checkpointDir, evaluateCheckpoint } from "../lib/pipeline";
 import { initBackend } from "../lib/tf/backend";
+import { parseCommand, runMain, UsageError } from "./options";
+
+export const EXPERIMENT_COMMAND = {
+  name: "experiment",
+  summary: "Label-free validation figures (PROTOCOL-3) of trained runs: every score's selection value, the choice and its threshold.",
+  usage: "npm run experiment -- <run or model folder…> [--out experiments/results-3.jsonl]",
+  positionals: { min: 1, name: "run folders" },
+  options: {
+    out: { type: "string", help: "append one JSON line per run to this file (its folder must exist)" },
+    data: { type: "string", help: "dataset folder (default: data/wells or ../shared/data/wells)" },
+  },
+} as const;
 
 async function main() {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: "string" }, data: { type: "string" } } });
-  if (positionals.length === 0) throw new Error("name one or more run folders: npm run experiment -- runs/a");
+  const { values, positionals } = parseCommand(EXPERIMENT_COMMAND);
+  for (const p of positionals) if (!fs.existsSync(p)) throw new UsageError(`no such run folder: ${p}`);
   const dirs = positionals.map(checkpointDir);
-  if (values.out && !fs.existsSync(path.dirname(path.resolve(values.out)))) throw new Error(`--out: folder ${path.dirname(values.out)} does not exist`);
+  if (values.out && !fs.existsSync(path.dirname(path.resolve(values.out)))) throw new UsageError(`--out ${values.out}: folder ${path.dirname(values.out)} does not exist`);
   await initBackend();
   for (const [k, dir] of dirs.entries()) {
     const t0 = Date.now();
@@ -35,7 +46,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`✖ ${e instanceof Error ? e.message : e}`);
-  process.exit(1);
-});
+if (require.main === module) runMain(main);

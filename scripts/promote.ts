@@ -13,23 +13,33 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { replaceDirAtomic } from "../lib/atomic";
 import { saveDetectorParts } from "../lib/detector";
 import { checkpointDir, evaluateCheckpoint } from "../lib/pipeline";
 import { initBackend } from "../lib/tf/backend";
+import { parseCommand, runMain, UsageError } from "./options";
+
+export const PROMOTE_COMMAND = {
+  name: "promote",
+  summary: "Fit a run's detector parts without labels, choose its score and threshold (PROTOCOL-3), and copy it to a model folder.",
+  usage: "npm run promote -- <run folder or checkpoint> [--to models/wells-ae] [--replace]",
+  positionals: { min: 1, max: 1, name: "run folder" },
+  options: {
+    to: { type: "string", default: "models/wells-ae", help: "model folder to write" },
+    data: { type: "string", help: "dataset folder (default: data/wells or ../shared/data/wells)" },
+    replace: { type: "boolean", help: "replace a model already in --to (atomically)" },
+  },
+} as const;
 
 async function main() {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { to: { type: "string", default: "models/wells-ae" }, data: { type: "string" }, replace: { type: "boolean", default: false } },
-  });
-  if (positionals.length !== 1) throw new Error("name one run folder: npm run promote -- runs/final [--to models/wells-ae] [--replace]");
+  const { values, positionals } = parseCommand(PROMOTE_COMMAND);
+  if (!fs.existsSync(positionals[0])) throw new UsageError(`no such run folder: ${positionals[0]}`);
   const from = checkpointDir(positionals[0]);
-  const to = values.to!;
-  if (path.resolve(from) === path.resolve(to)) throw new Error(`--to ${to} is the checkpoint being promoted; name another folder`);
+  const to = values.to;
+  if (path.resolve(from) === path.resolve(to)) throw new UsageError(`--to ${to} is the checkpoint being promoted; name another folder`);
+  if (values.data && !fs.existsSync(values.data)) throw new UsageError(`--data ${values.data}: no such folder`);
   if (fs.existsSync(path.join(to, "model.json")) && !values.replace)
-    throw new Error(`${to} already holds a model; add --replace to replace it (the old one is replaced atomically), or name another --to`);
+    throw new UsageError(`${to} already holds a model; add --replace to replace it (the old one is replaced atomically), or name another --to`);
   await initBackend();
   const ev = await evaluateCheckpoint(from, { data: values.data, onMessage: (t) => console.log(`  ${t}`) });
   const runLog = path.join(positionals[0], "log.jsonl");
@@ -54,7 +64,4 @@ async function main() {
   for (const r of ev.rows) console.log(`  ${r.score}: selection ${r.selection.toFixed(4)} (proliv vs pool ${r.aurocProliv.toFixed(4)}, synthetic on pool ${r.aurocSynthetic.toFixed(4)})`);
 }
 
-main().catch((e) => {
-  console.error(`✖ ${e instanceof Error ? e.message : e}`);
-  process.exit(1);
-});
+if (require.main === module) runMain(main);

@@ -15,70 +15,72 @@
  * Rerunning with the same --run resumes after its last finished epoch; --fresh starts over.
  */
 import * as os from "node:os";
-import { parseArgs } from "node:util";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseCommand, runMain, UsageError, workerCount, type CommandSpec, type OptionSpec } from "./options";
 import { prepareWells } from "../lib/dataset";
 import { bar, formatDuration } from "../lib/progress";
 import { initBackend } from "../lib/tf/backend";
 import { trainAutoencoder, TRAIN_DEFAULTS } from "../lib/train";
-import { ScoreName } from "../lib/scores";
+import { SCORE_NAMES, type ScoreName } from "../lib/scores";
 import { GEOMETRIC_AUGMENT } from "../lib/augment";
 import { loadModel, readModelMetadata } from "../lib/checkpoint";
 import { loadCached } from "../lib/image-cache";
 import { pseudoNormalImages, splitPool } from "../lib/pool";
-import { BLOCK_KINDS, MODEL_KINDS, type BlockKind, type ModelKind } from "../lib/model";
+import { BLOCK_KINDS, MODEL_KINDS } from "../lib/model";
 import { DETECTOR_TRAINING } from "../lib/detector";
 
-export function parseSize(text: string): { height: number; width: number } {
-  const m = /^(\d+)x(\d+)$/.exec(text);
-  if (!m) throw new Error(`--size must look like HEIGHTxWIDTH (e.g. 32x48), got "${text}"`);
-  return { height: Number(m[1]), width: Number(m[2]) };
-}
+export const TRAIN_COMMAND = {
+  name: "train",
+  summary: "Train the spill detector's autoencoder on the normal images of a dataset folder (any layout of lib/wells).",
+  usage: "npm run train -- [--run runs/<name>] [options]",
+  options: {
+    data: { type: "string", help: "dataset folder (default: data/wells or ../shared/data/wells)" },
+    run: { type: "string", default: "runs/default", help: "run folder: checkpoints, log.jsonl, TensorBoard events" },
+    epochs: { type: "int", min: 0, max: 100_000, default: DETECTOR_TRAINING.epochs, help: "train up to this many epochs (a resume may raise it)" },
+    batch: { type: "int", min: 1, max: 4096, default: TRAIN_DEFAULTS.batchSize, help: "images per training step" },
+    patience: { type: "int", min: 1, max: 100_000, default: TRAIN_DEFAULTS.patience, help: "stop after this many epochs without improvement" },
+    size: { type: "size", default: "32x48", help: "input HEIGHTxWIDTH the images are resized to" },
+    channels: { type: "choice", choices: ["1", "3"], default: "3", help: "input channels (grey images are expanded, colour ones converted)" },
+    filters: { type: "ints", default: [32, 64, 128], help: "filters per encoder block" },
+    lr: { type: "float", above: 0, max: 1, default: 0.001, help: "Adam learning rate" },
+    loss: { type: "choice", choices: ["mse", "mae"], default: "mse", help: "reconstruction loss" },
+    model: { type: "choice", choices: MODEL_KINDS, default: DETECTOR_TRAINING.kind, help: "autoencoder or variational autoencoder" },
+    blocks: { type: "choice", choices: BLOCK_KINDS, default: DETECTOR_TRAINING.blocks, help: "encoder/decoder blocks" },
+    latent: { type: "int", min: 1, max: 4096, default: 32, help: "latent units of the VAE (--model vae only)" },
+    monitor: { type: "choice", choices: ["val_loss", "val_auroc"], default: TRAIN_DEFAULTS.monitor, help: "validation figure that picks the best epoch" },
+    score: { type: "choice", choices: SCORE_NAMES, default: TRAIN_DEFAULTS.score, help: "score whose validation AUROC is logged" },
+    seed: { type: "int", min: 0, max: 2 ** 31 - 1, default: 1, help: "seed of the split, the shuffles and the initial weights" },
+    holdout: { type: "float", min: 0, max: 0.9, default: 0.1, help: "share of distinct normal images held out for validation" },
+    limit: { type: "int", min: 2, help: "train on a seeded subset of this many images" },
+    backend: { type: "choice", choices: ["wasm", "cpu", "tensorflow"], help: "TensorFlow.js backend (default: the fastest that loads)" },
+    workers: { type: "string", default: "auto", help: "worker threads sharing each step: auto (one per core) or a number ≤ the cores" },
+    fresh: { type: "boolean", help: "start the run over instead of resuming it" },
+    augment: { type: "boolean", help: "brightness / contrast / flip jitter" },
+    geometric: { type: "boolean", help: "--augment plus zoom ±12 % and shift ±2 px" },
+    "adapt-pool": { type: "string", help: "a model folder that picks likely-normal unlabelled pool images to add to training" },
+    "adapt-keep": { type: "float", above: 0, max: 1, default: 0.9, help: "share of the pool kept by --adapt-pool" },
+  },
+  examples: ["npm run train -- --run runs/a", "npm run train -- --limit 1000 --epochs 2 --run runs/quick --fresh", "npm run train -- --model vae --run runs/vae"],
+} as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      data: { type: "string" },
-      run: { type: "string", default: "runs/default" },
-      epochs: { type: "string", default: String(DETECTOR_TRAINING.epochs) },
-      batch: { type: "string", default: String(TRAIN_DEFAULTS.batchSize) },
-      patience: { type: "string", default: String(TRAIN_DEFAULTS.patience) },
-      size: { type: "string", default: "32x48" },
-      channels: { type: "string", default: "3" },
-      filters: { type: "string", default: "32,64,128" },
-      lr: { type: "string", default: "0.001" },
-      loss: { type: "string", default: "mse" },
-      monitor: { type: "string", default: TRAIN_DEFAULTS.monitor },
-      score: { type: "string", default: TRAIN_DEFAULTS.score },
-      seed: { type: "string", default: "1" },
-      holdout: { type: "string", default: "0.1" },
-      limit: { type: "string" },
-      backend: { type: "string" },
-      fresh: { type: "boolean", default: false },
-      augment: { type: "boolean", default: false },
-      geometric: { type: "boolean", default: false },
-      "adapt-pool": { type: "string" },
-      "adapt-keep": { type: "string", default: "0.9" },
-      workers: { type: "string", default: "auto" },
-      model: { type: "string", default: DETECTOR_TRAINING.kind },
-      blocks: { type: "string", default: DETECTOR_TRAINING.blocks },
-      latent: { type: "string", default: "32" },
-    },
-  });
-  if (!MODEL_KINDS.includes(values.model as ModelKind)) throw new Error(`--model must be one of ${MODEL_KINDS.join(", ")}, got "${values.model}"`);
-  if (!BLOCK_KINDS.includes(values.blocks as BlockKind)) throw new Error(`--blocks must be one of ${BLOCK_KINDS.join(", ")}, got "${values.blocks}"`);
+  const { values } = parseCommand(TRAIN_COMMAND);
+  if (values["adapt-pool"] && !fs.existsSync(path.join(values["adapt-pool"], "model.json"))) throw new UsageError(`--adapt-pool ${values["adapt-pool"]}: no model.json there`);
+  if (values.data && !fs.existsSync(values.data)) throw new UsageError(`--data ${values.data}: no such folder`);
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
   // wasm and cpu use one thread per backend: one worker per core shares each step (the native backend is multi-threaded)
-  const workers = values.workers === "auto" ? (backend === "tensorflow" ? 1 : os.availableParallelism()) : Number(values.workers);
+  const workers = workerCount(values.workers, backend === "tensorflow" ? 1 : os.availableParallelism());
   console.log(`backend: ${backend}, ${workers} worker thread${workers === 1 ? "" : "s"}`);
   const channels = Number(values.channels) as 1 | 3;
-  const size = { ...parseSize(values.size!), channels };
+  const size = { ...values.size, channels };
   const decodeStart = Date.now();
   const ds = await prepareWells({
     root: values.data,
     size,
-    holdoutFraction: Number(values.holdout),
-    seed: Number(values.seed),
-    trainLimit: values.limit ? Number(values.limit) : undefined,
+    holdoutFraction: values.holdout,
+    seed: values.seed,
+    trainLimit: values.limit,
     onProgress: (what, done, total) => {
       if (done === total || done % 1000 === 0) process.stdout.write(`\rdecoding ${what} ${bar(done / total)} ${done}/${total}   `);
     },
@@ -94,7 +96,8 @@ async function main() {
     const judgeMeta = readModelMetadata(values["adapt-pool"]) as { score?: ScoreName; shape: number[] };
     if (judgeMeta.shape.join("x") !== ds.trainData.shape.join("x")) throw new Error(`--adapt-pool: model input ${judgeMeta.shape.join("×")} differs from ${ds.trainData.shape.join("×")}`);
     const adapt = await loadCached(splitPool(ds.list.test).adapt, size);
-    const picked = await pseudoNormalImages(judge, adapt.data, ds.trainData.shape, judgeMeta.score ?? "topKMean", Number(values["adapt-keep"]));
+    const judgeScore = (SCORE_NAMES as readonly string[]).includes(judgeMeta.score ?? "") ? (judgeMeta.score as ScoreName) : "topKMean";
+    const picked = await pseudoNormalImages(judge, adapt.data, ds.trainData.shape, judgeScore, values["adapt-keep"]);
     judge.dispose();
     const merged = new Float32Array(ds.trainData.train.length + picked.images.length);
     merged.set(ds.trainData.train);
@@ -106,19 +109,19 @@ async function main() {
     ds.trainData,
     {
       runDir: values.run!,
-      epochs: Number(values.epochs),
-      batchSize: Number(values.batch),
-      patience: Number(values.patience),
-      monitor: values.monitor as "val_loss" | "val_auroc",
-      score: values.score as ScoreName,
-      seed: Number(values.seed),
+      epochs: values.epochs,
+      batchSize: values.batch,
+      patience: values.patience,
+      monitor: values.monitor,
+      score: values.score,
+      seed: values.seed,
       fresh: values.fresh,
       workers,
       augment: values.geometric ? GEOMETRIC_AUGMENT : values.augment,
-      metadata: values["adapt-pool"] ? { trainedOnPool: "adapt", adaptKeep: Number(values["adapt-keep"]), adaptJudge: values["adapt-pool"] } : {},
+      metadata: values["adapt-pool"] ? { trainedOnPool: "adapt", adaptKeep: values["adapt-keep"], adaptJudge: values["adapt-pool"] } : {},
       model: {
-        filters: values.filters!.split(",").map(Number), learningRate: Number(values.lr), loss: values.loss as "mse" | "mae",
-        kind: values.model as ModelKind, blocks: values.blocks as BlockKind, ...(values.model === "vae" ? { latent: Number(values.latent) } : {}),
+        filters: values.filters, learningRate: values.lr, loss: values.loss,
+        kind: values.model, blocks: values.blocks, ...(values.model === "vae" ? { latent: values.latent } : {}),
       },
     },
     {
@@ -139,8 +142,4 @@ async function main() {
   console.log(`best epoch ${result.bestEpoch}; checkpoints in ${result.runDir}/best and ${result.runDir}/last; log ${result.runDir}/log.jsonl`);
 }
 
-if (require.main === module)
-  main().catch((e) => {
-    console.error(`\n✖ ${e instanceof Error ? e.message : e}`);
-    process.exit(1);
-  });
+if (require.main === module) runMain(main);

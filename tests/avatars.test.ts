@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,7 +12,6 @@ import {
   loadAvatars,
   logLikelihood,
   mapRows,
-  main,
   mulberry32,
   nearestTraining,
   readRgba,
@@ -228,15 +228,22 @@ test("writeGeneratedAvatars and the script entry: names carry sampler and seed, 
   const files = await writeGeneratedAvatars(model, out, { count: 2, seed: 4, sampler: "uniform", wholePixel: true });
   assert.deepEqual(files.map((f) => path.basename(f)), ["uniform-pixel-seed-4.png", "uniform-pixel-seed-5.png"]);
   const cli = tmp();
-  const written = await main(["--data", data, "--out", cli, "--count", "2", "--seed", "4"]);
+  const written = runCli(["--data", data, "--out", cli, "--count", "2", "--seed", "4"]);
   assert.deepEqual(written.map((f) => path.basename(f)), ["weighted-seed-4.png", "weighted-seed-5.png"]);
   assert.deepEqual((await readRgba(written[1])).image.data, sampleAvatar(model, { seed: 5 }).data);
-  const small = await main(["--data", data, "--out", cli, "--count", "1", "--size", "3x2"]);
+  const small = runCli(["--data", data, "--out", cli, "--count", "1", "--size", "3x2"]);
   assert.equal(path.basename(small[0]), "weighted-seed-1-3x2.png");
   assert.equal((await readRgba(small[0])).image.width, 3);
-  await assert.rejects(main(["--data", data, "--out", cli, "--size", "big"]), /--size must look like 64x64/);
-  await assert.rejects(main(["--data", data, "--out", cli, "--count", "two"]), /--count must be a whole number/);
+  assert.throws(() => runCli(["--data", data, "--out", cli, "--size", "big"]), /exit 2[^]*--size "big": must look like WIDTHxHEIGHT/);
+  assert.throws(() => runCli(["--data", data, "--out", cli, "--count", "two"]), /exit 2[^]*--count "two": must be a whole number/);
 });
+
+/** The avatars command line (scripts/avatars.ts): the files it printed, or an error with its exit code and stderr. */
+function runCli(args: string[]): string[] {
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "scripts", "avatars.ts"), ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  return r.stdout.trim().split("\n");
+}
 
 const STYLE = { "прическа": "короткая прямые", "цвет волос": "черный", "аксесуар": "круглые очки", "одежда": "худи", "цвет одежды": "синий" };
 
