@@ -7,6 +7,7 @@
  * random images of the same size.
  *
  *   npm run bench -- density
+ *   BENCH_QUICK=1 npm run bench -- density     # 1,000 training images, 500 scored: checks that it runs (README test)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -27,12 +28,12 @@ async function main() {
   let train: Float32Array, reference: Float32Array, source: string;
   try {
     const ds = await prepareWells({ size: { height: 32, width: 48, channels: 3 } });
-    train = ds.trainData.train;
+    train = process.env.BENCH_QUICK ? ds.trainData.train.subarray(0, 1000 * per) : ds.trainData.train;
     reference = ds.validation.data.subarray(0, ds.validation.labels.filter((l) => l === 0).length * per);
     source = "the course's train/ (decoded, from the image cache)";
   } catch {
     const rand = mulberry32(1);
-    train = Float32Array.from({ length: 9003 * per }, () => rand());
+    train = Float32Array.from({ length: (process.env.BENCH_QUICK ? 1000 : 9003) * per }, () => rand());
     reference = Float32Array.from({ length: 900 * per }, () => rand());
     source = "random images (course data not found)";
   }
@@ -44,7 +45,7 @@ async function main() {
   const fitSeconds = (performance.now() - t) / 1000;
   console.log(`fit (features of ${n} images + Gaussian + fusion scales): ${fitSeconds.toFixed(2)} s (target ≤ 30 s) ${fitSeconds <= 30 ? "✔" : "✖"}`);
   const withPool = await fitDetector(model, shape, { train: train.subarray(0, 2000 * per), reference, adapt });
-  const images = train.subarray(0, Math.min(n, 3000) * per);
+  const images = train.subarray(0, Math.min(n, process.env.BENCH_QUICK ? 500 : 3000) * per);
   const m = images.length / per;
   const time = async (names: DetectorScore[]) => {
     let best = Infinity;

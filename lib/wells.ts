@@ -99,8 +99,8 @@ export function detectLayout(root: string): Layout {
 }
 
 /** Parse `<file> <label>` lines (CRLF or LF, blank lines skipped); `source` names the file in errors. */
-export function parseAnnotation(text: string, source: string): { name: string; label: Label }[] {
-  const rows: { name: string; label: Label }[] = [];
+export function parseAnnotation(text: string, source: string): { name: string; label: Label; line: number }[] {
+  const rows: { name: string; label: Label; line: number }[] = [];
   const seen = new Set<string>();
   text
     .replace(/^\uFEFF/, "")
@@ -116,7 +116,7 @@ export function parseAnnotation(text: string, source: string): { name: string; l
         throw new Error(`wells: label ${JSON.stringify(label)} at ${where} for ${name} (expected 0 = normal or 1 = spill)`);
       if (seen.has(name)) throw new Error(`wells: ${name} is annotated twice (second time at ${where})`);
       seen.add(name);
-      rows.push({ name, label: label === "1" ? 1 : 0 });
+      rows.push({ name, label: label === "1" ? 1 : 0, line: i + 1 });
     });
   return rows;
 }
@@ -139,9 +139,14 @@ export function listWells(root: string): WellList {
     const annotation = path.join(root, "test", "test_annotation.txt");
     requireDir(imgs, "test images");
     if (!fs.existsSync(annotation)) throw new Error(`wells: missing annotation file ${annotation}`);
-    test = parseAnnotation(fs.readFileSync(annotation, "utf8"), annotation).map(({ name, label }) => {
+    test = parseAnnotation(fs.readFileSync(annotation, "utf8"), annotation).map(({ name, label, line }) => {
       const file = path.join(imgs, name);
-      if (!fs.existsSync(file)) throw new Error(`wells: ${annotation} lists ${name}, but ${file} does not exist`);
+      if (!fs.existsSync(file)) {
+        const fields = name.split(/\s+/).length + 1;
+        if (fields > 2)
+          throw new Error(`wells: ${annotation}:${line} has ${fields} fields (${JSON.stringify(`${name} ${label}`)}); expected "<file> <0|1>" and no file ${file} exists`);
+        throw new Error(`wells: ${annotation}:${line} lists ${name}, but ${file} does not exist`);
+      }
       return item(file, label);
     });
   } else {
@@ -385,4 +390,19 @@ export function tensorData(items: WellItem[], size: ImageSize, pixels: Uint8Arra
     files: items.map((i) => i.file),
     shape: [items.length, size.height, size.width, size.channels],
   };
+}
+
+/**
+ * How many of the images are grey (one channel, or two with alpha) and how many colour, from their headers
+ * (no decode): `npm run train` prints it, since grey crops are expanded to the model's channels (or colour ones
+ * converted to grey) without a word otherwise.
+ *   await countChannels(list.train)   // { grey: 0, colour: 10000 }
+ */
+export async function countChannels(items: WellItem[], concurrency = 64): Promise<{ grey: number; colour: number }> {
+  let grey = 0, colour = 0;
+  for (let i = 0; i < items.length; i += concurrency) {
+    const metas = await Promise.all(items.slice(i, i + concurrency).map((it) => sharp(it.file).metadata()));
+    for (const m of metas) (m.channels !== undefined && m.channels <= 2 ? grey++ : colour++);
+  }
+  return { grey, colour };
 }

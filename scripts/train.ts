@@ -27,7 +27,8 @@ import { GEOMETRIC_AUGMENT } from "../lib/augment";
 import { loadModel, readModelMetadata } from "../lib/checkpoint";
 import { loadCached } from "../lib/image-cache";
 import { pseudoNormalImages, splitPool } from "../lib/pool";
-import { BLOCK_KINDS, MODEL_KINDS } from "../lib/model";
+import { countChannels } from "../lib/wells";
+import { BLOCK_KINDS, DEFAULT_MODEL, MODEL_KINDS, validateConfig } from "../lib/model";
 import { DETECTOR_TRAINING } from "../lib/detector";
 
 export const TRAIN_COMMAND = {
@@ -68,6 +69,11 @@ async function main() {
   const { values } = parseCommand(TRAIN_COMMAND);
   if (values["adapt-pool"] && !fs.existsSync(path.join(values["adapt-pool"], "model.json"))) throw new UsageError(`--adapt-pool ${values["adapt-pool"]}: no model.json there`);
   if (values.data && !fs.existsSync(values.data)) throw new UsageError(`--data ${values.data}: no such folder`);
+  try {
+    validateConfig({ ...DEFAULT_MODEL, height: values.size.height, width: values.size.width, channels: Number(values.channels), filters: values.filters });
+  } catch (e) {
+    throw new UsageError(`--size ${values.size.height}x${values.size.width} with --filters ${values.filters.join(",")}: ${(e as Error).message.replace(/^model config: /, "")}`);
+  }
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
   // wasm and cpu use one thread per backend: one worker per core shares each step (the native backend is multi-threaded)
   const workers = workerCount(values.workers, backend === "tensorflow" ? 1 : os.availableParallelism());
@@ -90,6 +96,10 @@ async function main() {
     `train ${ds.trainItems.length} normal images; validation ${ds.split.heldOut} held-out normals + ${ds.list.spill.length} spills; ` +
       `input ${size.height}×${size.width}×${channels}`,
   );
+  const kinds = await countChannels(ds.trainItems);
+  if (kinds.grey > 0 && kinds.colour > 0)
+    console.log(`${kinds.grey} grey and ${kinds.colour} colour training images: ${channels === 3 ? "grey ones are expanded to 3 channels" : "colour ones are converted to grey"}`);
+  else console.log(`all ${ds.trainItems.length} training images are ${kinds.grey ? "grey" : "colour"}${(kinds.grey ? 1 : 3) !== channels ? ` (converted to ${channels} channel${channels === 1 ? "" : "s"})` : ""}`);
   if (values["adapt-pool"]) {
     // experiments/PROTOCOL-2.md: the pool's adapt part joins training without labels; the judging model picks the likely normals
     const judge = await loadModel(values["adapt-pool"]);

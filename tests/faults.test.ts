@@ -70,6 +70,7 @@ const BAD: [string, string[], RegExp][] = [
   ["train.ts", ["--model", "gan"], /--model "gan": must be one of ae, vae/],
   ["train.ts", ["--data", "/nonexistent-folder"], /--data \/nonexistent-folder: no such folder/],
   ["train.ts", ["--frobnicate"], /Unknown option '--frobnicate'/],
+  ["train.ts", ["--size", "30x45"], /--size 30x45 with --filters 32,64,128: input 30×45 must be divisible by 2\^3 = 8/],
   ["score.ts", ["x.jpg", "--threshold", "abc"], /--threshold "abc": must be a number/],
   ["score.ts", [], /name the images or folders/],
   ["score.ts", ["/nonexistent-dir"], /no such file or folder: \/nonexistent-dir/],

@@ -23,7 +23,8 @@ async function texture(file: string, seed: number, anomaly: boolean, grey: boole
       const blob = anomaly && (x - w / 2) ** 2 + (y - h / 2) ** 2 < (h / 3) ** 2;
       for (let k = 0; k < c; k++) px[(y * w + x) * c + k] = blob ? 235 : Math.round(90 + 60 * rand() + 10 * k);
     }
-  await sharp(px, { raw: { width: w, height: h, channels: c } }).png().toFile(file);
+  const img = sharp(px, { raw: { width: w, height: h, channels: c } });
+  await (grey ? img.toColourspace("b-w") : img).png().toFile(file);
 }
 
 function run(script: string, args: string[]) {
@@ -42,7 +43,8 @@ test("train, promote and score run on a generic one-class folder (grey and colou
     await texture(path.join(dir, "test", `p${String(i).padStart(2, "0")}.png`), 1000 + i, anomaly, i % 3 === 0);
   }
   const runDir = path.join(dir, "run"), model = path.join(dir, "model"), out = path.join(dir, "scores.csv");
-  run("train.ts", ["--data", dir, "--run", runDir, "--size", "16x24", "--filters", "4,8", "--epochs", "2", "--batch", "16", "--workers", "1"]);
+  const trained = run("train.ts", ["--data", dir, "--run", runDir, "--size", "16x24", "--filters", "4,8", "--epochs", "2", "--batch", "16", "--workers", "1"]);
+  assert.match(trained, /\d+ grey and \d+ colour training images: grey ones are expanded to 3 channels/);
   const promoted = run("promote.ts", [runDir, "--data", dir, "--to", model]);
   assert.match(promoted, /threshold .* \((pool5|referenceQuantile)\)/);
   for (const f of ["model.json", "weights.bin", "density.json", "fusion.json"]) assert.ok(fs.existsSync(path.join(model, f)), f);

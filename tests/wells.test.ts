@@ -113,8 +113,8 @@ test("summary counts duplicates and test images identical to train / proliv imag
 });
 
 test("parseAnnotation: CRLF and LF, blank lines, names with spaces", () => {
-  assert.deepEqual(parseAnnotation("a.jpg 0\r\nb c.jpg 1\r\n\r\n", "ann"), [{ name: "a.jpg", label: 0 }, { name: "b c.jpg", label: 1 }]);
-  assert.deepEqual(parseAnnotation("\uFEFFa.jpg\t1\n", "ann"), [{ name: "a.jpg", label: 1 }]);
+  assert.deepEqual(parseAnnotation("a.jpg 0\r\nb c.jpg 1\r\n\r\n", "ann"), [{ name: "a.jpg", label: 0, line: 1 }, { name: "b c.jpg", label: 1, line: 2 }]);
+  assert.deepEqual(parseAnnotation("\uFEFFa.jpg\t1\n", "ann"), [{ name: "a.jpg", label: 1, line: 1 }]);
 });
 
 // ---- every error names what and where ----------------------------------------------------------------------
@@ -153,6 +153,26 @@ test("errors: annotation lists an absent file, a label 2, a malformed line", asy
 
   fs.writeFileSync(ann, "n0.jpg 0\r\nn0.jpg 1\r\n");
   assert.throws(() => listWells(root), /annotated twice/);
+
+  fs.writeFileSync(ann, "n0.jpg 0\r\ns0.jpg 1 0\r\n");
+  assert.throws(() => listWells(root), (e: Error) => e.message.includes(`${ann}:2 has 3 fields`));
+  fs.writeFileSync(ann, "n0.jpg 0\r\ngone.jpg 1\r\n");
+  assert.throws(() => listWells(root), (e: Error) => e.message.includes(`${ann}:2 lists gone.jpg`));
+});
+
+test("symlinked images are followed; broken links and link loops are skipped", async () => {
+  const root = await courseFixture();
+  const train = path.join(root, "train");
+  const before = listWells(root).train.length;
+  const outside = fs.mkdtempSync(path.join(os.tmpdir(), "linked-"));
+  fs.copyFileSync(path.join(train, fs.readdirSync(train).find((f) => f.endsWith(".jpg"))!), path.join(outside, "real.jpg"));
+  fs.symlinkSync(path.join(outside, "real.jpg"), path.join(train, "linked.jpg"));
+  fs.symlinkSync(path.join(outside, "missing.jpg"), path.join(train, "broken.jpg"));
+  fs.symlinkSync(path.join(train, "loop-b.jpg"), path.join(train, "loop-a.jpg"));
+  fs.symlinkSync(path.join(train, "loop-a.jpg"), path.join(train, "loop-b.jpg"));
+  const after = listWells(root).train;
+  assert.equal(after.length, before + 1);
+  assert.ok(after.some((t) => t.file.endsWith("linked.jpg")));
 });
 
 test("errors: an empty class (train, proliv, test normals, test spills)", async () => {
