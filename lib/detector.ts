@@ -27,6 +27,7 @@ import { pseudoNormalIndices, poolErrorStats } from "./pool";
 import { reconstruct } from "./predict";
 import { SCORE_NAMES, scoreBatch, type ErrorStats, type ScoreName } from "./scores";
 import { buildValidationSuite, summarizeScored, type ScoreSummary } from "./validation";
+import type { OnnxRunner } from "./onnx-runtime";
 
 export const DETECTOR_SCORES = [...SCORE_NAMES, "density", "densityAdapted", "fusionSum", "fusionMax"] as const;
 export type DetectorScore = (typeof DETECTOR_SCORES)[number];
@@ -52,6 +53,8 @@ export interface Detector {
   densityAdapted: GaussianDensity | null;
   /** Reference scales of the two fused scores (rule "sum"; fusionMax uses the same scales). */
   fusion: Fusion | null;
+  /** When set, the forward passes run in onnxruntime (lib/onnx-runtime) instead of tfjs; the scores are the same. */
+  onnx?: OnnxRunner | null;
 }
 
 /** The scores this detector can compute with the parts it has. */
@@ -86,7 +89,11 @@ export async function detectorScores<N extends DetectorScore>(d: Detector, image
   const needFeatures = names.some((n) => FEATURE_SCORES.includes(n));
   let features = precomputed.features ?? null;
   let recon: Float32Array | null = null;
-  if (errorNames.size && needFeatures && !features) {
+  if (d.onnx && (errorNames.size || (needFeatures && !features))) {
+    const r = await d.onnx.run(images, d.shape, { border: d.density?.border ?? 0, features: needFeatures && !features });
+    recon = r.reconstructions;
+    features ??= r.features;
+  } else if (errorNames.size && needFeatures && !features) {
     // one forward pass for both (lib/features reconstructWithFeatures)
     ({ reconstructions: recon, features } = await reconstructWithFeatures(d.model, images, d.shape, { border: d.density!.border }));
   } else if (errorNames.size) recon = await reconstruct(d.model, images, d.shape);

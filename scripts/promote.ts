@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { replaceDirAtomic } from "../lib/atomic";
 import { saveDetectorParts } from "../lib/detector";
+import { ONNX_FILE, writeOnnxChecked } from "../lib/onnx-export";
 import { checkpointDir, evaluateCheckpoint } from "../lib/pipeline";
 import { initBackend } from "../lib/tf/backend";
 import { parseCommand, runMain, UsageError } from "./options";
@@ -43,7 +44,7 @@ async function main() {
   await initBackend();
   const ev = await evaluateCheckpoint(from, { data: values.data, onMessage: (t) => console.log(`  ${t}`) });
   const runLog = path.join(positionals[0], "log.jsonl");
-  await replaceDirAtomic(to, (tmp) => {
+  await replaceDirAtomic(to, async (tmp) => {
     for (const f of fs.readdirSync(from)) fs.copyFileSync(path.join(from, f), path.join(tmp, f));
     // the training log travels with the model, so its curves can be drawn from models/ alone (npm run charts)
     if (fs.existsSync(runLog)) fs.copyFileSync(runLog, path.join(tmp, "log.jsonl"));
@@ -56,8 +57,10 @@ async function main() {
       poolValidation: ev.rows, promotedFrom: positionals[0],
     };
     fs.writeFileSync(path.join(tmp, "model.json"), JSON.stringify(json));
-    for (const f of ["error-stats.json", "density.json", "density-adapted.json", "fusion.json"]) fs.rmSync(path.join(tmp, f), { force: true });
+    for (const f of ["error-stats.json", "density.json", "density-adapted.json", "fusion.json", ONNX_FILE]) fs.rmSync(path.join(tmp, f), { force: true });
     saveDetectorParts(tmp, ev.detector);
+    const check = await writeOnnxChecked(ev.detector.model, path.join(tmp, ONNX_FILE));
+    console.log(check.checked ? `  ${ONNX_FILE}: matches tfjs within ${check.maxDiff.toExponential(2)}` : `  ${ONNX_FILE}: written unchecked (onnxruntime-node cannot load here)`);
   });
   console.log(`${from} -> ${to}; score ${ev.choice.score} (${ev.choice.reason})`);
   console.log(`threshold ${ev.threshold.threshold} (${ev.threshold.rule}): ${ev.threshold.reason}`);

@@ -4,6 +4,7 @@
  *
  *   npm run score -- path/to/folder-or-images… [--model models/wells-ae] [--threshold 38.3] [--out scores.csv|scores.json]
  *   npm run score -- incoming/ --out incoming.csv --skip-bad      # exit 0 even when some files cannot be read
+ *   npm run score -- incoming/ --runtime tfjs                     # default auto: onnxruntime when model.onnx is there
  *
  * The model folder's metadata gives the input size, the score and the threshold chosen without labels (stored by
  * `npm run promote`); the score's reference parts (error-stats.json, density.json, fusion.json) are loaded from the
@@ -19,6 +20,9 @@ import { bar } from "../lib/progress";
 import { initBackend } from "../lib/tf/backend";
 import { decodeImagePixels, pixelsToFloat } from "../lib/wells";
 import { parseCommand, runMain, UsageError } from "./options";
+import * as os from "node:os";
+import { ONNX_FILE } from "../lib/onnx-export";
+import { onnxAvailable, OnnxRunner } from "../lib/onnx-runtime";
 
 const IMAGE = /\.(jpe?g|png)$/i;
 
@@ -46,6 +50,8 @@ export const SCORE_COMMAND = {
     threshold: { type: "float", help: "override the model's threshold" },
     out: { type: "string", help: "write the rows to this .csv or .json file (its folder must exist)" },
     batch: { type: "int", min: 1, max: 65_536, default: 1024, help: "images decoded and scored at a time" },
+    runtime: { type: "choice", choices: ["auto", "onnx", "tfjs"], default: "auto", help: "onnxruntime (model.onnx) or TensorFlow.js; auto: onnx when the file is there and onnxruntime loads" },
+    threads: { type: "int", min: 1, max: 256, default: os.availableParallelism(), help: "onnxruntime threads" },
     backend: { type: "choice", choices: ["wasm", "cpu", "tensorflow"], help: "TensorFlow.js backend" },
     "skip-bad": { type: "boolean", help: "exit 0 even when some files could not be read (they are still listed)" },
   },
@@ -67,6 +73,15 @@ async function main() {
   const threshold = values.threshold ?? meta.threshold;
   await initBackend(values.backend);
   const detector = await loadDetector(modelDir);
+  const onnxFile = path.join(modelDir, ONNX_FILE);
+  const ort = onnxAvailable();
+  if (values.runtime === "onnx" && !fs.existsSync(onnxFile)) throw new UsageError(`--runtime onnx: ${onnxFile} does not exist (npm run export-onnx -- ${modelDir})`);
+  if (values.runtime === "onnx" && !ort.ok) throw new Error(`--runtime onnx: onnxruntime-node cannot load: ${ort.reason}`);
+  if (values.runtime !== "tfjs" && fs.existsSync(onnxFile) && ort.ok) {
+    detector.onnx = await OnnxRunner.open(onnxFile, detector.spec, { threads: values.threads });
+    console.error(`runtime: onnxruntime (${onnxFile}, ${values.threads} thread${values.threads === 1 ? "" : "s"})`);
+  } else
+    console.error(`runtime: TensorFlow.js${values.runtime === "tfjs" ? "" : ` (${!fs.existsSync(onnxFile) ? `no ${onnxFile}` : `onnxruntime-node cannot load: ${ort.ok ? "" : ort.reason}`})`}`);
   const [height, width, channels] = detector.shape;
   const size = { height, width, channels: channels as 1 | 3 };
 
@@ -117,6 +132,7 @@ async function main() {
   }
   for (const f of failed) console.error(`✖ could not score ${f.file}: ${f.error}`);
   console.log(`${scored} of ${files.length} images scored, ${failed.length} failed${threshold !== undefined ? `; ${spills} scored as spill (threshold ${threshold})` : ""}`);
+  await detector.onnx?.close();
   if (failed.length && !values["skip-bad"]) throw new Error(`${failed.length} file${failed.length === 1 ? "" : "s"} could not be scored (listed above); --skip-bad exits 0 anyway`);
 }
 
