@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../lib/paths";
 import { installKernel, jupyterAvailable, JUPYTER_INSTALL_HINT } from "./install-kernel";
+import { numberCells, renderMath, selfContained } from "./report-html";
 
 interface NotebookCell {
   cell_type: string;
@@ -95,8 +96,16 @@ async function runNotebook(nb: string, nbDir: string, outDir: string, tmpDir: st
   const errors = code.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === "error"));
   if (errors.length > 0) throw new Error(`${nb}: ${errors[0].ename}: ${errors[0].evalue}`);
   if (outputs === 0) throw new Error(`${nb}: executed but produced no output at all`);
-  const html = await run("jupyter", ["nbconvert", "--to", "html", "--output-dir", tmpDir, executed], `${nb} → html`);
+  // execution counts in the executed notebook; maths rendered in a copy exported to HTML (the .ipynb keeps its LaTeX)
+  const executedJson = numberCells(JSON.parse(fs.readFileSync(executed, "utf8")));
+  fs.writeFileSync(executed, JSON.stringify(executedJson, null, 1));
+  const forHtml = path.join(tmpDir, "html", `${name}.ipynb`);
+  fs.mkdirSync(path.dirname(forHtml), { recursive: true });
+  fs.writeFileSync(forHtml, JSON.stringify(renderMath(executedJson)));
+  const html = await run("jupyter", ["nbconvert", "--to", "html", "--output-dir", tmpDir, forHtml], `${nb} → html`);
   if (html.code !== 0) throw new Error(`${nb}: HTML export failed\n${html.stderr}`);
+  const htmlFile = path.join(tmpDir, `${name}.html`);
+  fs.writeFileSync(htmlFile, selfContained(fs.readFileSync(htmlFile, "utf8")));
   for (const ext of ["ipynb", "html"]) fs.renameSync(path.join(tmpDir, `${name}.${ext}`), path.join(outDir, `${name}.${ext}`));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`✔ ${nb}: ${code.length} code cells, ${outputs} outputs, ${seconds} s → reports/${name}.html`);
