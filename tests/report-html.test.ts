@@ -5,7 +5,8 @@ import { sliderGrid, thresholdExplorer } from "../lib/threshold-explorer";
 import { metricsAtThreshold } from "../lib/metrics";
 
 test("numberCells: code cells count 1, 2, … and their results carry the count; markdown is left alone", () => {
-  const nb = numberCells({ cells: [{ cell_type: "markdown", source: "x" }, { cell_type: "code", source: "1", outputs: [{ output_type: "execute_result" }] }, { cell_type: "code", source: "2", outputs: [] }] });
+  type C = { cell_type: string; source: string; execution_count?: number | null; outputs?: { output_type: string; execution_count?: number | null }[] };
+  const nb = numberCells({ cells: <C[]>[{ cell_type: "markdown", source: "x" }, { cell_type: "code", source: "1", outputs: [{ output_type: "execute_result" }] }, { cell_type: "code", source: "2", outputs: [] }] });
   assert.deepEqual(nb.cells.map((c) => c.execution_count), [undefined, 1, 2]);
   assert.equal(nb.cells[1].outputs![0].execution_count, 1);
 });
