@@ -16,14 +16,22 @@ const args = process.argv.slice(2);
 const firstFlag = args.findIndex((a) => a.startsWith("--"));
 const filters = firstFlag < 0 ? args : args.slice(0, firstFlag);
 const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
+if (args.includes("--help") || args.includes("-h")) {
+  const all = fs.readdirSync(__dirname).filter((f) => f.endsWith(".bench.ts")).sort();
+  console.log(
+    `usage: npm run bench -- [name filter…] [--flag value…]\n\nRuns the benchmarks in bench/ whose file name contains a filter (all without one), one process each.\n` +
+      `Everything from the first --flag on is passed to each benchmark (e.g. --vs-torch, --backends wasm).\n\nbenchmarks:\n${all.map((f) => `  ${f.replace(/\.bench\.ts$/, "")}`).join("\n")}`,
+  );
+  process.exit(0);
+}
 const files = fs
   .readdirSync(__dirname)
   .filter((f) => f.endsWith(".bench.ts"))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error(`no benchmark matches ${filters.join(", ")}`);
-  process.exit(1);
+  console.error(`✖ usage: no benchmark matches ${filters.join(", ")} (npm run bench -- --help lists them)`);
+  process.exit(2);
 }
 let failed = 0;
 for (const f of files) {

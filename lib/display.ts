@@ -46,7 +46,7 @@ export interface ChartOptions {
 
 /** A plotly chart as a <div> and the script that draws it (waits for the bundle if it is still loading). */
 export function chart(traces: object[], options: ChartOptions = {}): string {
-  const id = `chart-${Date.now().toString(36)}-${(chartCounter++).toString(36)}`;
+  const id = `chart-${(chartCounter++).toString(36)}`; // no clock in the id: a rerun gives the same report bytes
   const layout = {
     title: options.title ? { text: options.title } : undefined,
     xaxis: { title: options.xTitle ? { text: options.xTitle } : undefined },

@@ -45,7 +45,7 @@ function setTable(id: string, set: ExplorerSet, threshold: number): string {
 export function thresholdExplorer(sets: readonly ExplorerSet[], options: { threshold: number; scoreName: string; steps?: number }): string {
   if (sets.length === 0) throw new Error("thresholdExplorer: no sets");
   for (const s of sets) if (s.labels.length !== s.scores.length) throw new Error(`thresholdExplorer: ${s.name} has ${s.labels.length} labels and ${s.scores.length} scores`);
-  const id = `thr-${(explorerCounter++).toString(36)}-${Date.now().toString(36)}`;
+  const id = `thr-${(explorerCounter++).toString(36)}`;
   const grid = sliderGrid(sets.flatMap((s) => Array.from(s.scores)), options.threshold, options.steps);
   const start = grid.indexOf(options.threshold);
   const data = sets.map((s) => ({ name: s.name, labels: Array.from(s.labels), scores: Array.from(s.scores, (v) => +v.toPrecision(7)) }));

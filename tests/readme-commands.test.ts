@@ -38,6 +38,7 @@ function forTest(command: string): string[] {
   const quick = args.map((a) => (a === "runs/a" ? path.join(TMP, "runs-a") : a === "models/candidate" ? path.join(TMP, "candidate") : a === "scores.csv" ? path.join(TMP, "scores.csv") : a));
   if (command.startsWith("npm run train")) quick.push("--limit", "300", "--epochs", "1");
   if (command.startsWith("npm run charts")) quick[quick.indexOf("docs/img")] = TMP;
+  if (command.startsWith("npm run export-onnx")) quick.push("--out", path.join(TMP, "model.onnx"));
   if (command.startsWith("npm run avatars")) quick[quick.indexOf("avatars", 3)] = path.join(TMP, "avatars");
   return quick;
 }
@@ -62,5 +63,6 @@ test("every README command runs and exits 0 (quick settings)", { skip: wells.ski
     assert.equal(r.status, 0, `${args.join(" ")} exited ${r.status}:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   }
   assert.ok(fs.existsSync(path.join(TMP, "candidate", "density.json")), "promote wrote the detector");
+  assert.ok(fs.existsSync(path.join(TMP, "model.onnx")), "export-onnx wrote its file where asked");
   assert.ok(fs.readFileSync(path.join(TMP, "scores.csv"), "utf8").split("\n").length > 3000, "score wrote a row per test image");
 });
