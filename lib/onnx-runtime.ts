@@ -19,6 +19,8 @@ let ortError: string | null = null;
 
 /** onnxruntime-node, or the reason it cannot load here. */
 export function onnxAvailable(): { ok: true; ort: Ort } | { ok: false; reason: string } {
+  // BAYES_DISABLE_ONNXRUNTIME=1 acts as if the package could not load (to test and to use the tfjs path on purpose)
+  if (process.env.BAYES_DISABLE_ONNXRUNTIME === "1") return { ok: false, reason: "disabled by BAYES_DISABLE_ONNXRUNTIME=1" };
   if (ortModule) return { ok: true, ort: ortModule };
   if (ortError === null) {
     try {

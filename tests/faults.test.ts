@@ -197,5 +197,15 @@ test("score: a corrupt image is listed with its error, the others are scored; ex
   assert.equal(fs.readFileSync(out, "utf8").trim().split("\n").length, 1 + 5);
   const skip = cli("score.ts", [folder, "--model", model, "--out", out, "--skip-bad"]);
   assert.equal(skip.code, 0, skip.out);
+  assert.match(skip.out, /runtime: onnxruntime \(.*model\.onnx/, "promote wrote model.onnx and score uses it");
+  const csvOnnx = fs.readFileSync(out, "utf8");
+  const noOrt = cli("score.ts", [folder, "--model", model, "--out", out, "--skip-bad"], { ...ENV, BAYES_DISABLE_ONNXRUNTIME: "1" });
+  assert.equal(noOrt.code, 0, noOrt.out);
+  assert.match(noOrt.out, /runtime: TensorFlow\.js \(onnxruntime-node cannot load: disabled by BAYES_DISABLE_ONNXRUNTIME=1\)/);
+  const rows = (t: string) => t.trim().split("\n").slice(1).map((l) => Number(l.split(",")[1]));
+  rows(fs.readFileSync(out, "utf8")).forEach((v, i) => assert.ok(Math.abs(v - rows(csvOnnx)[i]) <= 1e-5 * Math.max(1, Math.abs(v)), `row ${i}: tfjs ${v} vs onnx ${rows(csvOnnx)[i]}`));
+  const forced = cli("score.ts", [folder, "--model", model, "--runtime", "onnx", "--skip-bad"], { ...ENV, BAYES_DISABLE_ONNXRUNTIME: "1" });
+  assert.equal(forced.code, 1);
+  assert.match(forced.out, /--runtime onnx: onnxruntime-node cannot load: disabled/);
   assert.deepEqual(leftovers(WORK).filter((f) => f.startsWith(out)), []);
 });
