@@ -26,7 +26,7 @@ import { fitFusion, fuse, type Fusion } from "./fusion";
 import { pseudoNormalIndices, poolErrorStats } from "./pool";
 import { reconstruct } from "./predict";
 import { SCORE_NAMES, scoreBatch, type ErrorStats, type ScoreName } from "./scores";
-import { buildValidationSuite, summarizeScored, type ScoreSummary } from "./validation";
+import { poolSuite, summarizeScored, type ScoreSummary } from "./validation";
 import type { OnnxRunner } from "./onnx-runtime";
 
 export const DETECTOR_SCORES = [...SCORE_NAMES, "density", "densityAdapted", "fusionSum", "fusionMax"] as const;
@@ -202,13 +202,7 @@ export interface DetectorPoolSummary extends ScoreSummary<DetectorScore> {
  * is the synthetic AUROC alone (aurocProliv is then NaN).
  */
 export async function detectorPoolValidation(d: Detector, pool: Float32Array, proliv: Float32Array, names: readonly DetectorScore[], options: { seed?: number } = {}): Promise<DetectorPoolSummary[]> {
-  const per = d.shape[0] * d.shape[1] * d.shape[2];
-  const labels = new Uint8Array(pool.length / per + proliv.length / per);
-  labels.fill(1, pool.length / per);
-  const all = new Float32Array(pool.length + proliv.length);
-  all.set(pool);
-  all.set(proliv, pool.length);
-  const suite = buildValidationSuite({ data: all, labels }, d.shape, options);
+  const suite = poolSuite(pool, proliv, d.shape, options);
   const sets = {
     normals: await detectorScores(d, suite.normals, names),
     proliv: await detectorScores(d, suite.proliv, names),

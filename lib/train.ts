@@ -21,6 +21,7 @@ import { ProgressClock } from "./progress";
 import { mulberry32, shuffleInPlace } from "./random";
 import { ScoreName, scoreBatch } from "./scores";
 import { TensorBoardWriter } from "./tensorboard";
+import { gatherImages } from "./pool";
 import { NonFiniteStepError, ParallelTrainer, type ParallelTrainerSource } from "./tf/parallel-train";
 
 export interface TrainData {
@@ -211,12 +212,8 @@ export async function validate(model: tf.LayersModel, data: TrainData, score: Sc
 
 /** The held-out normals of the validation set (label 0), N×H×W×C. */
 function normalImages(data: TrainData): Float32Array {
-  const per = data.shape[0] * data.shape[1] * data.shape[2];
-  const idx: number[] = [];
-  data.validation.labels.forEach((l, i) => l === 0 && idx.push(i));
-  const out = new Float32Array(idx.length * per);
-  idx.forEach((j, k) => out.set(data.validation.data.subarray(j * per, (j + 1) * per), k * per));
-  return out;
+  const idx = Array.from(data.validation.labels).flatMap((l, i) => (l === 0 ? [i] : []));
+  return gatherImages(data.validation.data, data.shape[0] * data.shape[1] * data.shape[2], idx);
 }
 
 export async function trainAutoencoder(data: TrainData, options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {

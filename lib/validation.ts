@@ -14,7 +14,7 @@ import { reconstruct } from "./predict";
 import { ScoreName, ScoreOptions, scoreBatch } from "./scores";
 import { AnomalyKind, syntheticAnomalies } from "./synthetic";
 import { percentile } from "./thresholds";
-import { gatherImages } from "./pool";
+import { gatherImages, POOL_SPILL_SHARE } from "./pool";
 
 export interface ValidationSuite {
   normals: Float32Array;
@@ -128,11 +128,19 @@ export interface PoolSummary extends ScoreSummary {
  *   const rows = await poolValidation(model, selectImages, prolivImages, [32, 48, 3], ["mse", "topKMean"]);
  *   rows[0].selection   // mean of rows[0].aurocProliv and rows[0].aurocSynthetic
  */
-export async function poolValidation(model: tf.LayersModel, pool: Float32Array, proliv: Float32Array, shape: [number, number, number], scores: ScoreName[], options: { seed?: number; scoreOptions?: ScoreOptions } = {}): Promise<PoolSummary[]> {
+/**
+ * The suite of the pool validation: proliv spills as positives, the pool's images split in two halves as negatives
+ * and as originals of the synthetic defects (buildValidationSuite). Used by `poolValidation` and by lib/detector.
+ */
+export function poolSuite(pool: Float32Array, proliv: Float32Array, shape: [number, number, number], options: { seed?: number } = {}): ValidationSuite {
   const per = shape[0] * shape[1] * shape[2];
   const labels = new Uint8Array(pool.length / per + proliv.length / per);
   labels.fill(1, pool.length / per);
-  const suite = buildValidationSuite({ data: concat(pool, proliv), labels }, shape, options);
+  return buildValidationSuite({ data: concat(pool, proliv), labels }, shape, options);
+}
+
+export async function poolValidation(model: tf.LayersModel, pool: Float32Array, proliv: Float32Array, shape: [number, number, number], scores: ScoreName[], options: { seed?: number; scoreOptions?: ScoreOptions } = {}): Promise<PoolSummary[]> {
+  const suite = poolSuite(pool, proliv, shape, options);
   const rows = await summarizeValidation(model, suite, shape, scores, options.scoreOptions);
   return rows.map((r) => ({ ...r, selection: (r.aurocProliv + r.aurocSynthetic) / 2 }));
 }
@@ -160,7 +168,7 @@ export interface CheckedThreshold {
  *   checkedPoolThreshold(selectScores, heldOutNormalScores)   // { threshold, rule: "pool5", estimatedAnomalousShare: 0.03, reason }
  *   checkedPoolThreshold(null, heldOutNormalScores)           // rule "referenceQuantile": no pool
  */
-export function checkedPoolThreshold(pool: ArrayLike<number> | null, reference: ArrayLike<number>, maxSpillShare = POOL_SHARE_DEFAULT): CheckedThreshold {
+export function checkedPoolThreshold(pool: ArrayLike<number> | null, reference: ArrayLike<number>, maxSpillShare = POOL_SPILL_SHARE): CheckedThreshold {
   if (reference.length === 0) throw new Error("checkedPoolThreshold: no reference normal scores");
   const ref = Array.from(reference);
   if (ref.some((v) => !Number.isFinite(v))) throw new Error("checkedPoolThreshold: a reference normal score is NaN or infinite");
@@ -183,4 +191,3 @@ export function checkedPoolThreshold(pool: ArrayLike<number> | null, reference: 
     reason: `${pct(share)} of the ${values.length} pool images score above every reference normal (at most ${pct(maxSpillShare)} assumed): the top ${pct(maxSpillShare)} of the pool is flagged`,
   };
 }
-const POOL_SHARE_DEFAULT = 0.05;
