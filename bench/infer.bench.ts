@@ -84,15 +84,21 @@ async function main() {
     console.log("end-to-end scoring skipped: the course's wells data is not here");
   }
   if (wells && fs.existsSync(path.join(committed, "model.onnx")) && !process.env.BENCH_QUICK) {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "score-")), "s.csv");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "score-"));
+    const rows: Record<string, string[][]> = {};
     for (const runtime of ["onnx", "tfjs"]) {
+      const out = path.join(tmp, `${runtime}.csv`);
       const t = performance.now();
       const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, "--import", "tsx", path.join(projectRoot, "scripts", "score.ts"), path.join(wells, "train"), "--out", out, "--runtime", runtime], { encoding: "utf8", cwd: projectRoot });
       const s = (performance.now() - t) / 1000;
       const rss = Number(r.stderr.trim().split("\n").pop());
       const n = fs.readFileSync(out, "utf8").trim().split("\n").length - 1;
       console.log(`npm run score on ${n} crops of train/, --runtime ${runtime}: ${s.toFixed(1)} s, ${(n / s).toFixed(0)} img/s end to end (decode and start-up included), peak RSS ${(rss / 1024).toFixed(0)} MB`);
+      rows[runtime] = fs.readFileSync(out, "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
     }
+    const [a, b] = [rows.onnx, rows.tfjs];
+    const rel = Math.max(...a.map((r, i) => Math.abs(Number(r[1]) - Number(b[i][1])) / Math.max(1, Math.abs(Number(b[i][1])))));
+    console.log(`onnx vs tfjs on the same ${a.length} crops: largest relative score difference ${rel.toExponential(2)}, labels that differ: ${a.filter((r, i) => r[2] !== b[i][2]).length}`);
   }
 }
 const shapeCfg = () => ({ height: shape[0], width: shape[1], channels: shape[2] });

@@ -72,10 +72,10 @@ export function isDetectorScore(name: string): name is DetectorScore {
 const fusedErrorScore = (d: Pick<Detector, "errorStats">): ScoreName => (d.errorStats ? "zTopKMean" : "topKMean");
 
 /**
- * Every named score of every image (N×H×W×C floats): the model runs once for the reconstructions and once for the
- * features, whatever the number of scores.
+ * Every named score of every image (N×H×W×C floats): one forward pass gives the reconstructions and the features
+ * (in tfjs or, with `d.onnx`, in onnxruntime), whatever the number of scores; feature-only scores run the encoder alone.
  */
-export async function detectorScores<N extends DetectorScore>(d: Detector, images: Float32Array, names: readonly N[], precomputed: { features?: ImageFeatures } = {}): Promise<Record<N, Float32Array>> {
+export async function detectorScores<N extends DetectorScore>(d: Detector, images: Float32Array, names: readonly N[]): Promise<Record<N, Float32Array>> {
   const have = availableScores(d);
   for (const n of names) {
     if (!isDetectorScore(n)) throw new Error(`unknown score "${n}"; choose from ${DETECTOR_SCORES.join(", ")}`);
@@ -87,13 +87,13 @@ export async function detectorScores<N extends DetectorScore>(d: Detector, image
   if (needFusion) errorNames.add(fusedErrorScore(d));
   const errorScores: Partial<Record<ScoreName, Float32Array>> = {};
   const needFeatures = names.some((n) => FEATURE_SCORES.includes(n));
-  let features = precomputed.features ?? null;
+  let features: ImageFeatures | null = null;
   let recon: Float32Array | null = null;
-  if (d.onnx && (errorNames.size || (needFeatures && !features))) {
-    const r = await d.onnx.run(images, d.shape, { border: d.density?.border ?? 0, features: needFeatures && !features });
+  if (d.onnx && (errorNames.size || needFeatures)) {
+    const r = await d.onnx.run(images, d.shape, { border: d.density?.border ?? 0, features: needFeatures });
     recon = r.reconstructions;
-    features ??= r.features;
-  } else if (errorNames.size && needFeatures && !features) {
+    features = r.features;
+  } else if (errorNames.size && needFeatures) {
     // one forward pass for both (lib/features reconstructWithFeatures)
     ({ reconstructions: recon, features } = await reconstructWithFeatures(d.model, images, d.shape, { border: d.density!.border }));
   } else if (errorNames.size) recon = await reconstruct(d.model, images, d.shape);

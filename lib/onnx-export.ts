@@ -105,11 +105,9 @@ export function exportOnnx(model: tf.LayersModel, options: { producer?: string }
   const [, H, W, C] = model.inputs[0].shape as number[];
   const g = new GraphBuilder();
   const tensors = new Map<string, Tensor4Layout & { shape: number[] }>();
-  const inputName = model.inputs[0].name.replace(/:.*$/, "");
   const inLayer = model.layers[0];
   g.node("Transpose", ["image"], `${inLayer.name}__nchw`, { perm: [0, 3, 1, 2] });
   tensors.set(inLayer.name, { name: `${inLayer.name}__nchw`, rank: 4, shape: [C, H, W] });
-  void inputName;
   for (const layer of model.layers.slice(1)) {
     const cls = layer.getClassName();
     const inbound = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes[0].inboundLayers.map((l) => tensors.get(l.name));
