@@ -7,8 +7,16 @@
  * Peak memory: process.memoryUsage() read every 5 ms while a stage runs (catches the async decoding) and at each
  * stage's end (the synchronous stages block the timer); with --expose-gc a collection runs between stages.
  */
-import { encodePng, fitPixelModel, loadAvatars, modelBytes, sampleAvatar, type PixelModel, type Sampler } from "../lib/avatars";
-import { resolveData } from "../lib/paths";
+import {
+  encodePng,
+  fitPixelModel,
+  loadAvatars,
+  modelBytes,
+  sampleAvatar,
+  type PixelModel,
+  type Sampler,
+} from "../lib/avatars/avatars";
+import { resolveData } from "../lib/common/paths";
 
 const MB = 1024 * 1024;
 const COUNT = 5;
@@ -61,9 +69,14 @@ async function main() {
 
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (v: number, n: number, d = 1) => v.toFixed(d).padStart(n);
-  console.log(`${set.images.length} images ${set.width}×${set.height} RGBA, ${set.width * set.height * 4} pixel-channels`);
-  console.log(`${pad("stage", 34)}${"ms".padStart(9)}${"rss MB".padStart(9)}${"heap MB".padStart(9)}${"arrayBuf MB".padStart(13)}`);
-  for (const r of rows) console.log(`${pad(r.stage, 34)}${num(r.ms, 9)}${num(r.rss, 9)}${num(r.heap, 9)}${num(r.arrayBuffers, 13)}`);
+  console.log(
+    `${set.images.length} images ${set.width}×${set.height} RGBA, ${set.width * set.height * 4} pixel-channels`,
+  );
+  console.log(
+    `${pad("stage", 34)}${"ms".padStart(9)}${"rss MB".padStart(9)}${"heap MB".padStart(9)}${"arrayBuf MB".padStart(13)}`,
+  );
+  for (const r of rows)
+    console.log(`${pad(r.stage, 34)}${num(r.ms, 9)}${num(r.rss, 9)}${num(r.heap, 9)}${num(r.arrayBuffers, 13)}`);
   const pc = model.offsets.length - 1;
   console.log(
     `model arrays: ${(modelBytes(model) / MB).toFixed(1)} MB (images ${((pc * set.images.length) / MB).toFixed(1)} MB, ` +

@@ -11,13 +11,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { prepareWells } from "../lib/dataset";
-import { availableScores, detectorScores, fitDetector, type DetectorScore } from "../lib/detector";
-import { loadModel } from "../lib/checkpoint";
-import { buildAutoencoder } from "../lib/model";
-import { mulberry32 } from "../lib/random";
+import { prepareWells } from "../lib/detector/dataset";
+import { availableScores, detectorScores, fitDetector, type DetectorScore } from "../lib/detector/detector";
+import { loadModel } from "../lib/detector/checkpoint";
+import { buildAutoencoder } from "../lib/detector/model";
+import { mulberry32 } from "../lib/common/random";
 import { initBackend } from "../lib/tf/backend";
-import { projectRoot } from "../lib/paths";
+import { projectRoot } from "../lib/common/paths";
 
 async function main() {
   const backend = await initBackend();
@@ -38,12 +38,16 @@ async function main() {
     source = "random images (course data not found)";
   }
   const n = train.length / per;
-  console.log(`backend ${backend}; model ${fs.existsSync(modelDir) ? modelDir : "fresh default"}; ${n} training images from ${source}`);
+  console.log(
+    `backend ${backend}; model ${fs.existsSync(modelDir) ? modelDir : "fresh default"}; ${n} training images from ${source}`,
+  );
   const adapt = reference.subarray(0, Math.floor(reference.length / per / 2) * per);
   let t = performance.now();
   const det = await fitDetector(model, shape, { train, reference, adapt: null });
   const fitSeconds = (performance.now() - t) / 1000;
-  console.log(`fit (features of ${n} images + Gaussian + fusion scales): ${fitSeconds.toFixed(2)} s (target ≤ 30 s) ${fitSeconds <= 30 ? "✔" : "✖"}`);
+  console.log(
+    `fit (features of ${n} images + Gaussian + fusion scales): ${fitSeconds.toFixed(2)} s (target ≤ 30 s) ${fitSeconds <= 30 ? "✔" : "✖"}`,
+  );
   const withPool = await fitDetector(model, shape, { train: train.subarray(0, 2000 * per), reference, adapt });
   const images = train.subarray(0, Math.min(n, process.env.BENCH_QUICK ? 500 : 3000) * per);
   const m = images.length / per;
@@ -67,7 +71,9 @@ async function main() {
   console.log(`scoring ${m} images, best of 3:`);
   for (const [label, names] of rows) {
     const s = names === rows[0][1] ? base : await time(names);
-    console.log(`  ${label.padEnd(36)} ${s.toFixed(3)} s  ${(m / s).toFixed(0)} img/s  ${(s / base).toFixed(3)}× reconstruction alone`);
+    console.log(
+      `  ${label.padEnd(36)} ${s.toFixed(3)} s  ${(m / s).toFixed(0)} img/s  ${(s / base).toFixed(3)}× reconstruction alone`,
+    );
   }
   void det;
 }

@@ -17,7 +17,10 @@ const firstFlag = args.findIndex((a) => a.startsWith("--"));
 const filters = firstFlag < 0 ? args : args.slice(0, firstFlag);
 const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
 if (args.includes("--help") || args.includes("-h")) {
-  const all = fs.readdirSync(__dirname).filter((f) => f.endsWith(".bench.ts")).sort();
+  const all = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith(".bench.ts"))
+    .sort();
   console.log(
     `usage: npm run bench -- [name filter…] [--flag value…]\n\nRuns the benchmarks in bench/ whose file name contains a filter (all without one), one process each.\n` +
       `Everything from the first --flag on is passed to each benchmark (e.g. --vs-torch, --backends wasm).\n\nbenchmarks:\n${all.map((f) => `  ${f.replace(/\.bench\.ts$/, "")}`).join("\n")}`,
@@ -36,7 +39,9 @@ if (files.length === 0) {
 let failed = 0;
 for (const f of files) {
   console.log(`\n=== ${f} ===`);
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", path.join(__dirname, f), ...flags], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", path.join(__dirname, f), ...flags], {
+    stdio: "inherit",
+  });
   if (r.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -17,10 +17,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../lib/tf/backend";
-import { buildAutoencoder, DEFAULT_MODEL } from "../lib/model";
-import { saveModel } from "../lib/checkpoint";
-import { reconstruct } from "../lib/predict";
-import { ReconstructPool } from "../lib/tf/parallel-reconstruct";
+import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
+import { saveModel } from "../lib/detector/checkpoint";
+import { reconstruct } from "../lib/detector/predict";
+import { ReconstructPool } from "../lib/detector/parallel-reconstruct";
 
 const argv = process.argv.slice(2); // flags this benchmark does not know (bench/index.ts passes them all) are ignored
 const flag = (name: string) => {
@@ -31,7 +31,12 @@ const count = Number(flag("images") ?? 4096);
 const batch = Number(flag("batch") ?? 256);
 const reps = Number(flag("reps") ?? 1);
 const workerCounts = (flag("workers") ?? "1,2").split(",").map(Number);
-for (const [name, v] of [["images", count], ["batch", batch], ["reps", reps], ...workerCounts.map((w) => ["workers", w] as const)] as const)
+for (const [name, v] of [
+  ["images", count],
+  ["batch", batch],
+  ["reps", reps],
+  ...workerCounts.map((w) => ["workers", w] as const),
+] as const)
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a whole number ≥ 1, got ${v}`);
 
 interface Row {
@@ -112,7 +117,13 @@ async function main(): Promise<void> {
       ]),
     ];
     const widths = table[0].map((_, j) => Math.max(...table.map((row) => row[j].length)));
-    for (const row of table) console.log(row.map((cell, j) => (j === 0 || j === row.length - 1 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join("  ").trimEnd());
+    for (const row of table)
+      console.log(
+        row
+          .map((cell, j) => (j === 0 || j === row.length - 1 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])))
+          .join("  ")
+          .trimEnd(),
+      );
     console.log(`load average after: ${os.loadavg()[0].toFixed(2)} (1 min)`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -3,8 +3,8 @@
  *
  *   npm run bench -- metrics
  */
-import { auroc, averagePrecision, metricsVsThreshold } from "../lib/metrics";
-import { mulberry32 } from "../lib/random";
+import { auroc, averagePrecision, metricsVsThreshold } from "../lib/detector/metrics";
+import { mulberry32 } from "../lib/common/random";
 
 const rand = mulberry32(5);
 const labels = Uint8Array.from({ length: 10_000 }, () => (rand() < 0.05 ? 1 : 0));
@@ -17,4 +17,10 @@ const time = (label: string, f: () => unknown) => {
 };
 time("auroc, 10,000 items", () => auroc(labels, scores));
 time("averagePrecision, 10,000 items", () => averagePrecision(labels, scores));
-time("metricsVsThreshold, 200 thresholds", () => metricsVsThreshold(labels, scores, Array.from({ length: 200 }, (_, i) => i / 100)));
+time("metricsVsThreshold, 200 thresholds", () =>
+  metricsVsThreshold(
+    labels,
+    scores,
+    Array.from({ length: 200 }, (_, i) => i / 100),
+  ),
+);

@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendName } from "../lib/tf/backend";
 import { formatProfile, modelArgs, profileTrainStep, type Clock } from "../lib/tf/profile";
 import { useBaselineKernels } from "../lib/tf/kernels";
-import { buildAutoencoder, DEFAULT_MODEL } from "../lib/model";
+import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
 
 async function main() {
   const argv = process.argv.slice(2);
@@ -29,7 +29,9 @@ async function main() {
     useBaselineKernels();
     console.log("kernels: baseline (tfjs's own, plus a plain-loop Conv2DBackpropFilter on wasm)");
   }
-  console.log(`model ${cfg.height}×${cfg.width}×${cfg.channels}, filters ${cfg.filters.join("/")}, batch ${cfg.batch}, backend ${backend}`);
+  console.log(
+    `model ${cfg.height}×${cfg.width}×${cfg.channels}, filters ${cfg.filters.join("/")}, batch ${cfg.batch}, backend ${backend}`,
+  );
   const model = buildAutoencoder(cfg);
   const x = tf.randomUniform([cfg.batch, cfg.height, cfg.width, cfg.channels], 0, 1, "float32", 7);
   const clock = (flag("clock") ?? "cpu") as Clock;

@@ -22,9 +22,9 @@ import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/tf/backend";
 import { modelArgs } from "../lib/tf/profile";
-import { buildAutoencoder, DEFAULT_MODEL } from "../lib/model";
-import { mulberry32 } from "../lib/random";
-import { ParallelTrainer, type StepTimes } from "../lib/tf/parallel-train";
+import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
+import { mulberry32 } from "../lib/common/random";
+import { ParallelTrainer, type StepTimes } from "../lib/detector/parallel-train";
 
 const argv = process.argv.slice(2); // flags this benchmark does not know (bench/index.ts passes them all) are ignored
 const flag = (name: string) => {
@@ -71,7 +71,10 @@ async function main(): Promise<void> {
   console.log(
     `model ${shape.join("×")}, filters ${cfg.filters.join("/")} (${probe.countParams()} weights), batch ${cfg.batch}; ` +
       `${warmup} warm-up + ${steps} timed steps; backend ${backend}; ` +
-      `${os.availableParallelism()} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} (1/5/15 min)`,
+      `${os.availableParallelism()} cores, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")} (1/5/15 min)`,
   );
   probe.dispose();
 
@@ -85,7 +88,12 @@ async function main(): Promise<void> {
     return loss;
   });
   model.dispose();
-  rows.push({ method: "trainOnBatch (1 thread)", seconds: single.seconds, perSecond: (steps * cfg.batch) / single.seconds, cores: single.cpu / single.seconds });
+  rows.push({
+    method: "trainOnBatch (1 thread)",
+    seconds: single.seconds,
+    perSecond: (steps * cfg.batch) / single.seconds,
+    cores: single.cpu / single.seconds,
+  });
 
   for (const workers of workerCounts) {
     const t0 = performance.now();
@@ -132,8 +140,19 @@ async function main(): Promise<void> {
     ]),
   ];
   const widths = table[0].map((_, j) => Math.max(...table.map((row) => row[j].length)));
-  for (const row of table) console.log(row.map((cell, j) => (j === 0 || j === row.length - 1 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join("  ").trimEnd());
-  console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} (1/5/15 min)`);
+  for (const row of table)
+    console.log(
+      row
+        .map((cell, j) => (j === 0 || j === row.length - 1 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])))
+        .join("  ")
+        .trimEnd(),
+    );
+  console.log(
+    `load average after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (1/5/15 min)`,
+  );
 }
 
 main().catch((e) => {

@@ -24,9 +24,9 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_ORDER, initBackend, type BackendName } from "../lib/tf/backend";
 import { modelArgs } from "../lib/tf/profile";
-import { buildAutoencoder, DEFAULT_MODEL } from "../lib/model";
-import { ParallelTrainer } from "../lib/tf/parallel-train";
-import { ReconstructPool } from "../lib/tf/parallel-reconstruct";
+import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
+import { ParallelTrainer } from "../lib/detector/parallel-train";
+import { ReconstructPool } from "../lib/detector/parallel-reconstruct";
 
 interface Result {
   backend: string;
@@ -60,7 +60,9 @@ async function childWorkers(workers: number): Promise<void> {
   const inferBatch = Number(flag("infer-batch") ?? 256);
   const per = cfg.height * cfg.width * cfg.channels;
   const trainer = await ParallelTrainer.open({ ...cfg }, { workers, backend: "wasm" });
-  const batches = [0, 1, 2].map((i) => Float32Array.from({ length: cfg.batch * per }, (_, k) => ((k * 2654435761 + i * 97) % 1000) / 1000));
+  const batches = [0, 1, 2].map((i) =>
+    Float32Array.from({ length: cfg.batch * per }, (_, k) => ((k * 2654435761 + i * 97) % 1000) / 1000),
+  );
   for (let i = 0; i < 3; i++) await trainer.trainOnBatch(batches[i % 3], [cfg.height, cfg.width, cfg.channels]);
   const train = await timed(async () => {
     for (let i = 0; i < steps; i++) await trainer.trainOnBatch(batches[i % 3], [cfg.height, cfg.width, cfg.channels]);
@@ -79,14 +81,16 @@ async function childWorkers(workers: number): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   const n = images.length / per;
   // worker threads count in this process's CPU time and peak RSS
-  console.log(JSON.stringify({
-    backend: `wasm, ${workers} workers`,
-    train: (1000 * steps * cfg.batch) / train.wall,
-    trainCpu: (1000 * steps * cfg.batch) / train.cpu,
-    infer: (1000 * reps * n) / infer.wall,
-    inferCpu: (1000 * reps * n) / infer.cpu,
-    rssMb: process.resourceUsage().maxRSS / 1024,
-  } satisfies Result));
+  console.log(
+    JSON.stringify({
+      backend: `wasm, ${workers} workers`,
+      train: (1000 * steps * cfg.batch) / train.wall,
+      trainCpu: (1000 * steps * cfg.batch) / train.cpu,
+      infer: (1000 * reps * n) / infer.wall,
+      inferCpu: (1000 * reps * n) / infer.cpu,
+      rssMb: process.resourceUsage().maxRSS / 1024,
+    } satisfies Result),
+  );
 }
 
 /** One backend, in this process: prints a JSON Result. */
@@ -129,20 +133,50 @@ async function child(wanted: BackendName): Promise<void> {
 }
 
 function runChild(backend: BackendName, workers = 0): Result | string {
-  const passOn = argv.filter((a, i) => a !== "--vs-torch" && a !== "--backends" && argv[i - 1] !== "--backends" && a !== "--workers" && argv[i - 1] !== "--workers");
-  const args = [...process.execArgv, __filename, "--child", backend, ...(workers ? ["--child-workers", `${workers}`] : []), ...passOn];
+  const passOn = argv.filter(
+    (a, i) =>
+      a !== "--vs-torch" &&
+      a !== "--backends" &&
+      argv[i - 1] !== "--backends" &&
+      a !== "--workers" &&
+      argv[i - 1] !== "--workers",
+  );
+  const args = [
+    ...process.execArgv,
+    __filename,
+    "--child",
+    backend,
+    ...(workers ? ["--child-workers", `${workers}`] : []),
+    ...passOn,
+  ];
   const r = spawnSync(process.execPath, args, { encoding: "utf8", env: { ...process.env, TF_BACKEND: "" } });
   const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !line.startsWith("{")) return (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`).slice(0, 200);
+  if (r.status !== 0 || !line.startsWith("{"))
+    return (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`).slice(0, 200);
   return JSON.parse(line) as Result;
 }
 
 function runTorch(threads: number): Result | string {
   const python = "/usr/bin/python3";
   const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) return "PyTorch is not importable by /usr/bin/python3: install it with `apt-get install -y python3-torch`";
+  if (probe.status !== 0)
+    return "PyTorch is not importable by /usr/bin/python3: install it with `apt-get install -y python3-torch`";
   const script = path.join(__dirname, "torch_ae.py");
-  const args = [script, "--height", `${cfg.height}`, "--width", `${cfg.width}`, "--channels", `${cfg.channels}`, "--filters", cfg.filters.join(","), "--batch", `${cfg.batch}`, "--threads", `${threads}`];
+  const args = [
+    script,
+    "--height",
+    `${cfg.height}`,
+    "--width",
+    `${cfg.width}`,
+    "--channels",
+    `${cfg.channels}`,
+    "--filters",
+    cfg.filters.join(","),
+    "--batch",
+    `${cfg.batch}`,
+    "--threads",
+    `${threads}`,
+  ];
   const r = spawnSync(python, args, { encoding: "utf8" });
   if (r.status !== 0) return `torch_ae.py failed: ${r.stderr.trim().split("\n").pop()}`;
   const j = JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -161,10 +195,13 @@ async function main() {
   if (only && flag("child-workers")) return childWorkers(Number(flag("child-workers")));
   if (only) return child(only as BackendName);
   const workers = Number(flag("workers") ?? os.availableParallelism());
-  if (!(Number.isInteger(workers) && workers >= 0)) throw new Error(`--workers: a whole number ≥ 0, got "${flag("workers")}"`);
+  if (!(Number.isInteger(workers) && workers >= 0))
+    throw new Error(`--workers: a whole number ≥ 0, got "${flag("workers")}"`);
 
   const list = (flag("backends")?.split(",") ?? BACKEND_ORDER) as BackendName[];
-  for (const b of list) if (!BACKEND_ORDER.includes(b)) throw new Error(`--backends: unknown backend "${b}" (known: ${BACKEND_ORDER.join(", ")})`);
+  for (const b of list)
+    if (!BACKEND_ORDER.includes(b))
+      throw new Error(`--backends: unknown backend "${b}" (known: ${BACKEND_ORDER.join(", ")})`);
   console.log(
     `autoencoder ${cfg.height}×${cfg.width}×${cfg.channels}, filters ${cfg.filters.join("/")}, batch ${cfg.batch}; ` +
       `node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(2)}`,
@@ -183,7 +220,8 @@ async function main() {
   const torch: Result[] = [];
   if (argv.includes("--vs-torch")) {
     for (const t of (flag("torch-threads") ?? "2,1").split(",").map(Number)) {
-      if (!Number.isInteger(t) || t < 1) throw new Error(`--torch-threads: positive integers separated by commas, got "${flag("torch-threads")}"`);
+      if (!Number.isInteger(t) || t < 1)
+        throw new Error(`--torch-threads: positive integers separated by commas, got "${flag("torch-threads")}"`);
       const r = runTorch(t);
       if (typeof r === "string") {
         console.log(`pytorch: not run (${r})`);
@@ -193,11 +231,18 @@ async function main() {
       torch.push(r);
     }
     if (torch.some((t) => t.backend.includes("reference BLAS")))
-      console.log("note: PyTorch loaded Debian's reference BLAS (slow ConvTranspose2d); `apt-get install -y libopenblas0-pthread` for a fair comparison");
+      console.log(
+        "note: PyTorch loaded Debian's reference BLAS (slow ConvTranspose2d); `apt-get install -y libopenblas0-pthread` for a fair comparison",
+      );
   }
   const f = (v: number | undefined, w = 8) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(1)).padStart(w);
-  console.log(`${"backend".padEnd(44)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"infer img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"peak RSS MB".padStart(11)}`);
-  for (const r of rows) console.log(`${r.backend.padEnd(44)} ${f(r.train, 11)} ${f(r.trainCpu, 9)} ${f(r.infer, 11)} ${f(r.inferCpu, 9)} ${f(r.rssMb, 11)}`);
+  console.log(
+    `${"backend".padEnd(44)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"infer img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"peak RSS MB".padStart(11)}`,
+  );
+  for (const r of rows)
+    console.log(
+      `${r.backend.padEnd(44)} ${f(r.train, 11)} ${f(r.trainCpu, 9)} ${f(r.infer, 11)} ${f(r.inferCpu, 9)} ${f(r.rssMb, 11)}`,
+    );
   for (const wasm of rows.filter((r) => r.backend.startsWith("wasm")))
     for (const t of torch)
       console.log(

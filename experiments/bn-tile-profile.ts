@@ -6,7 +6,7 @@
  *   node --import tsx experiments/bn-tile-profile.ts > experiments/bn-tile-profile.log
  */
 import * as tf from "@tensorflow/tfjs";
-import { buildAutoencoder, DEFAULT_MODEL } from "../lib/model";
+import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
 import { initBackend } from "../lib/tf/backend";
 import { stockKernel } from "../lib/tf/kernels";
 import { makeTileWasm } from "../lib/tf/wasm-small-kernels";
@@ -17,7 +17,9 @@ async function profile(label: string, blocks: "plain" | "bn-leaky") {
   const x = tf.randomUniform([64, 32, 48, 3]);
   const p = await profileTrainStep(model, x, { steps: 2, clock: "cpu" });
   const tile = p.rows.filter((r) => r.kernel === "Tile").reduce((s, r) => s + r.ms, 0);
-  console.log(`\n=== ${label}: step ${p.stepMs.toFixed(0)} ms (${((64 * 1000) / p.stepMs).toFixed(0)} img/s), Tile ${tile.toFixed(0)} ms = ${((100 * tile) / p.kernelMs).toFixed(1)} % of kernel time`);
+  console.log(
+    `\n=== ${label}: step ${p.stepMs.toFixed(0)} ms (${((64 * 1000) / p.stepMs).toFixed(0)} img/s), Tile ${tile.toFixed(0)} ms = ${((100 * tile) / p.kernelMs).toFixed(1)} % of kernel time`,
+  );
   console.log(formatProfile(p).split("\n").slice(0, 8).join("\n"));
   x.dispose();
   model.dispose();

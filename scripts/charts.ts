@@ -20,7 +20,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import sharp from "sharp";
-import { writeFileAtomic } from "../lib/atomic";
+import { writeFileAtomic } from "../lib/common/atomic";
 import {
   type ChartSpec,
   evaluationCharts,
@@ -32,21 +32,23 @@ import {
   reconstructionTiles,
   selectImages,
   validationCurves,
-} from "../lib/charts";
-import { loadModel, readModelMetadata } from "../lib/checkpoint";
-import { chart, plotlyLoader } from "../lib/display";
-import { loadCached } from "../lib/image-cache";
-import { resolveData } from "../lib/paths";
-import { reconstruct } from "../lib/predict";
+} from "../lib/report/charts";
+import { loadModel, readModelMetadata } from "../lib/detector/checkpoint";
+import { chart, plotlyLoader } from "../lib/report/display";
+import { loadCached } from "../lib/detector/image-cache";
+import { resolveData } from "../lib/common/paths";
+import { reconstruct } from "../lib/detector/predict";
 import { initBackend } from "../lib/tf/backend";
-import { readRunLog } from "../lib/train";
-import { listWells, splitWells } from "../lib/wells";
+import { readRunLog } from "../lib/detector/train";
+import { listWells, splitWells } from "../lib/detector/wells";
 import { parseCommand, runMain, UsageError } from "./options";
 
 export const CHARTS_COMMAND = {
   name: "charts",
-  summary: "Static PNG figures for the README from a run (or model folder) and notebook 04's evaluation file (Debian chromium).",
-  usage: "npm run charts -- --run <run or model folder> [--evaluation reports/evaluation.json] [--model dir] [--out docs/img]",
+  summary:
+    "Static PNG figures for the README from a run (or model folder) and notebook 04's evaluation file (Debian chromium).",
+  usage:
+    "npm run charts -- --run <run or model folder> [--evaluation reports/evaluation.json] [--model dir] [--out docs/img]",
   options: {
     run: { type: "string", help: "run folder (best/ and log.jsonl) or a promoted model folder (required)" },
     evaluation: { type: "string", help: "evaluation JSON (default reports/evaluation.json when it exists)" },
@@ -58,7 +60,14 @@ export const CHARTS_COMMAND = {
 } as const;
 
 export const CHROMIUM = "/usr/bin/chromium";
-export const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+export const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+];
 const WIDTH = 800;
 const HEIGHT = 450;
 
@@ -72,7 +81,9 @@ async function openRenderer() {
   return {
     async render(spec: ChartSpec): Promise<Buffer> {
       const html = chart(spec.traces, { ...spec.options, width: WIDTH, height: HEIGHT });
-      await page.setContent(`<!doctype html><html><body style="margin:0;width:${WIDTH}px;background:#fff">${loader}${html}</body></html>`);
+      await page.setContent(
+        `<!doctype html><html><body style="margin:0;width:${WIDTH}px;background:#fff">${loader}${html}</body></html>`,
+      );
       // chart() draws as soon as the bundle is there; the plot is done when its SVG exists.
       await page.waitForSelector(".js-plotly-plot .main-svg", { timeout: 20_000 });
       return page.locator(".js-plotly-plot").screenshot({ animations: "disabled" });
@@ -86,7 +97,9 @@ async function reconstructionsPng(modelDir: string, holdout: number, seed: numbe
   const meta = readModelMetadata(modelDir) as { shape?: unknown };
   const shape = meta.shape;
   if (!(Array.isArray(shape) && shape.length === 3 && shape.every((d) => Number.isInteger(d) && d > 0)))
-    throw new Error(`${modelDir}/model.json: its metadata has no input shape [height, width, channels] (saved by lib/train?)`);
+    throw new Error(
+      `${modelDir}/model.json: its metadata has no input shape [height, width, channels] (saved by lib/train?)`,
+    );
   const [height, width, channels] = shape as [number, number, number];
   if (channels !== 1 && channels !== 3) throw new Error(`${modelDir}: input channels must be 1 or 3, got ${channels}`);
   await initBackend();
@@ -97,17 +110,30 @@ async function reconstructionsPng(modelDir: string, holdout: number, seed: numbe
   const inputs = selectImages(validation.data, picked, shape as [number, number, number]);
   const recons = await reconstruct(model, inputs, [height, width, channels]);
   model.dispose();
-  const examples = reconstructionExamples(inputs, recons, picked.map((i) => validation.labels[i]), [height, width, channels]);
+  const examples = reconstructionExamples(
+    inputs,
+    recons,
+    picked.map((i) => validation.labels[i]),
+    [height, width, channels],
+  );
   const { tiles, max } = await reconstructionTiles(examples, [height, width, channels], { scale: 4 });
   // Per row: a normal's three tiles, a white spacer, a spill's three tiles.
-  const spacer = await sharp({ create: { width: 20, height: 1, channels: 3, background: "#ffffff" } }).png().toBuffer();
+  const spacer = await sharp({ create: { width: 20, height: 1, channels: 3, background: "#ffffff" } })
+    .png()
+    .toBuffer();
   const rows: (Buffer | null)[][] = [];
   for (let k = 0; k + 1 < tiles.length; k += 2) {
     const [n, s] = [tiles[k], tiles[k + 1]];
     rows.push([n.input, n.recon, n.error, spacer, s.input, s.recon, s.error]);
   }
-  const scores = (label: number) => examples.filter((e) => e.label === label).map((e) => e.mse.toExponential(2)).join(", ");
-  console.log(`  reconstructions: MSE of the normals ${scores(0)}; of the spills ${scores(1)}; error colour scale 0…${max.toExponential(2)}`);
+  const scores = (label: number) =>
+    examples
+      .filter((e) => e.label === label)
+      .map((e) => e.mse.toExponential(2))
+      .join(", ");
+  console.log(
+    `  reconstructions: MSE of the normals ${scores(0)}; of the spills ${scores(1)}; error colour scale 0…${max.toExponential(2)}`,
+  );
   const gap = 4;
   const grid = await pngGrid(rows, { gap });
   // Headings over the two groups, when this machine's libvips can render text (it needs a font).
@@ -130,7 +156,9 @@ async function reconstructionsPng(modelDir: string, holdout: number, seed: numbe
 /** A line of dark text as a transparent PNG, or null when libvips cannot render text here. */
 async function textPng(text: string): Promise<Buffer | null> {
   try {
-    return await sharp({ text: { text, font: "sans 13", dpi: 72, rgba: true } }).png().toBuffer();
+    return await sharp({ text: { text, font: "sans 13", dpi: 72, rgba: true } })
+      .png()
+      .toBuffer();
   } catch {
     return null;
   }
@@ -138,9 +166,14 @@ async function textPng(text: string): Promise<Buffer | null> {
 
 async function main() {
   const { values } = parseCommand(CHARTS_COMMAND);
-  if (!values.run) throw new UsageError("name the run folder: npm run charts -- --run runs/<name> [--evaluation reports/evaluation.json] [--model dir]");
+  if (!values.run)
+    throw new UsageError(
+      "name the run folder: npm run charts -- --run runs/<name> [--evaluation reports/evaluation.json] [--model dir]",
+    );
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the charts are drawn by headless Chromium. Install it with\n    apt-get install -y chromium`);
+    throw new Error(
+      `${CHROMIUM} is missing: the charts are drawn by headless Chromium. Install it with\n    apt-get install -y chromium`,
+    );
   }
   const out = values.out!;
   // every figure is drawn first and written only when all succeeded: a failure leaves docs/img as it was
@@ -148,10 +181,13 @@ async function main() {
   const save = (name: string, png: Buffer) => pending.push({ file: path.join(out, `${name}.png`), png });
 
   // a promoted model folder (model.json + log.jsonl, no best/) works as --run too
-  const modelDir = values.model ?? (fs.existsSync(path.join(values.run, "model.json")) ? values.run : path.join(values.run, "best"));
-  if (!fs.existsSync(path.join(modelDir, "model.json"))) throw new UsageError(`no model at ${modelDir}: name --model, or a --run that holds best/ or model.json`);
+  const modelDir =
+    values.model ?? (fs.existsSync(path.join(values.run, "model.json")) ? values.run : path.join(values.run, "best"));
+  if (!fs.existsSync(path.join(modelDir, "model.json")))
+    throw new UsageError(`no model at ${modelDir}: name --model, or a --run that holds best/ or model.json`);
   if (!fs.existsSync(out)) throw new UsageError(`--out ${out}: no such folder`);
-  if (values.evaluation && !fs.existsSync(values.evaluation)) throw new UsageError(`--evaluation ${values.evaluation}: no such file`);
+  if (values.evaluation && !fs.existsSync(values.evaluation))
+    throw new UsageError(`--evaluation ${values.evaluation}: no such file`);
   const history = readRunLog(values.run);
   const specs: { name: string; spec: ChartSpec }[] = [
     { name: "loss", spec: lossCurves(history) },
@@ -164,13 +200,34 @@ async function main() {
   } else {
     try {
       const figures = evaluationCharts(JSON.parse(fs.readFileSync(evaluationFile, "utf8")));
-      console.log(`evaluation charts from ${evaluationFile} (${figures.source}): ${figures.charts.map((c) => c.name).join(", ")}`);
+      console.log(
+        `evaluation charts from ${evaluationFile} (${figures.source}): ${figures.charts.map((c) => c.name).join(", ")}`,
+      );
       specs.push(...figures.charts);
-      const all = JSON.parse(fs.readFileSync(evaluationFile, "utf8")) as { scores?: { score: string; test: { auroc: number; roc: { fpr: (number | null)[]; tpr: (number | null)[]; thresholds: (number | null)[] } } }[] };
+      const all = JSON.parse(fs.readFileSync(evaluationFile, "utf8")) as {
+        scores?: {
+          score: string;
+          test: {
+            auroc: number;
+            roc: { fpr: (number | null)[]; tpr: (number | null)[]; thresholds: (number | null)[] };
+          };
+        }[];
+      };
       if (Array.isArray(all.scores) && all.scores.length > 1 && all.scores.every((e) => e.test?.roc))
         specs.push({
           name: "roc-scores",
-          spec: rocCurvesChart(all.scores.map((e) => ({ name: e.score, auroc: e.test.auroc, roc: { fpr: e.test.roc.fpr.map(Number), tpr: e.test.roc.tpr.map(Number), thresholds: e.test.roc.thresholds.map(Number) } })), { title: "ROC of every score — report part of the test set" }),
+          spec: rocCurvesChart(
+            all.scores.map((e) => ({
+              name: e.score,
+              auroc: e.test.auroc,
+              roc: {
+                fpr: e.test.roc.fpr.map(Number),
+                tpr: e.test.roc.tpr.map(Number),
+                thresholds: e.test.roc.thresholds.map(Number),
+              },
+            })),
+            { title: "ROC of every score — report part of the test set" },
+          ),
         });
     } catch (e) {
       console.log(`skipping ROC / PR / score charts: ${evaluationFile}: ${(e as Error).message}`);

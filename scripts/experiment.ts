@@ -8,14 +8,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ANOMALY_KINDS } from "../lib/synthetic";
-import { checkpointDir, evaluateCheckpoint } from "../lib/pipeline";
+import { ANOMALY_KINDS } from "../lib/detector/synthetic";
+import { checkpointDir, evaluateCheckpoint } from "../lib/detector/pipeline";
 import { initBackend } from "../lib/tf/backend";
 import { parseCommand, runMain, UsageError } from "./options";
 
 export const EXPERIMENT_COMMAND = {
   name: "experiment",
-  summary: "Label-free validation figures (PROTOCOL-3) of trained runs: every score's selection value, the choice and its threshold.",
+  summary:
+    "Label-free validation figures (PROTOCOL-3) of trained runs: every score's selection value, the choice and its threshold.",
   usage: "npm run experiment -- <run or model folder…> [--out experiments/results-3.jsonl]",
   positionals: { min: 1, name: "run folders" },
   options: {
@@ -28,7 +29,8 @@ async function main() {
   const { values, positionals } = parseCommand(EXPERIMENT_COMMAND);
   for (const p of positionals) if (!fs.existsSync(p)) throw new UsageError(`no such run folder: ${p}`);
   const dirs = positionals.map(checkpointDir);
-  if (values.out && !fs.existsSync(path.dirname(path.resolve(values.out)))) throw new UsageError(`--out ${values.out}: folder ${path.dirname(values.out)} does not exist`);
+  if (values.out && !fs.existsSync(path.dirname(path.resolve(values.out))))
+    throw new UsageError(`--out ${values.out}: folder ${path.dirname(values.out)} does not exist`);
   await initBackend();
   for (const [k, dir] of dirs.entries()) {
     const t0 = Date.now();
@@ -37,11 +39,29 @@ async function main() {
     console.log(`\n${positionals[k]} (${dir}): epoch ${meta.epoch}, model ${JSON.stringify(meta.model)}`);
     console.log(["score", "proliv vs pool", "synthetic on pool", ...ANOMALY_KINDS, "selection"].join("\t"));
     for (const r of ev.rows)
-      console.log([r.score, r.aurocProliv, r.aurocSynthetic, ...ANOMALY_KINDS.map((kd) => r.aurocByKind[kd]), r.selection].map((v) => (typeof v === "number" ? v.toFixed(4) : v)).join("\t"));
-    console.log(`choice: ${ev.choice.score} (${ev.choice.reason}); threshold ${ev.threshold.threshold.toPrecision(5)} by ${ev.threshold.rule}: ${ev.threshold.reason}`);
+      console.log(
+        [r.score, r.aurocProliv, r.aurocSynthetic, ...ANOMALY_KINDS.map((kd) => r.aurocByKind[kd]), r.selection]
+          .map((v) => (typeof v === "number" ? v.toFixed(4) : v))
+          .join("\t"),
+      );
+    console.log(
+      `choice: ${ev.choice.score} (${ev.choice.reason}); threshold ${ev.threshold.threshold.toPrecision(5)} by ${ev.threshold.rule}: ${ev.threshold.reason}`,
+    );
     console.log(`(${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     if (values.out)
-      fs.appendFileSync(values.out, JSON.stringify({ run: positionals[k], dir, epoch: meta.epoch, model: meta.model, rows: ev.rows, choice: ev.choice, threshold: ev.threshold, at: new Date().toISOString() }) + "\n");
+      fs.appendFileSync(
+        values.out,
+        `${JSON.stringify({
+          run: positionals[k],
+          dir,
+          epoch: meta.epoch,
+          model: meta.model,
+          rows: ev.rows,
+          choice: ev.choice,
+          threshold: ev.threshold,
+          at: new Date().toISOString(),
+        })}\n`,
+      );
     ev.detector.model.dispose();
   }
 }

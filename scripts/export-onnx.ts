@@ -8,8 +8,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadModel } from "../lib/checkpoint";
-import { ONNX_FILE, writeOnnxChecked } from "../lib/onnx-export";
+import { loadModel } from "../lib/detector/checkpoint";
+import { ONNX_FILE, writeOnnxChecked } from "../lib/detector/onnx-export";
 import { initBackend } from "../lib/tf/backend";
 import { parseCommand, runMain, UsageError } from "./options";
 
@@ -26,11 +26,14 @@ async function main() {
   const dir = positionals[0];
   if (!fs.existsSync(path.join(dir, "model.json"))) throw new UsageError(`${dir}: no model.json there`);
   const out = values.out ?? path.join(dir, ONNX_FILE);
-  if (!fs.existsSync(path.dirname(path.resolve(out)))) throw new UsageError(`--out ${out}: folder ${path.dirname(out)} does not exist`);
+  if (!fs.existsSync(path.dirname(path.resolve(out))))
+    throw new UsageError(`--out ${out}: folder ${path.dirname(out)} does not exist`);
   await initBackend();
   const model = await loadModel(dir);
   const check = await writeOnnxChecked(model, out);
-  console.log(`wrote ${out} (${(fs.statSync(out).size / 1024).toFixed(0)} kB); largest difference from tfjs on ${check.images} random images: ${check.maxDiff.toExponential(2)}`);
+  console.log(
+    `wrote ${out} (${(fs.statSync(out).size / 1024).toFixed(0)} kB); largest difference from tfjs on ${check.images} random images: ${check.maxDiff.toExponential(2)}`,
+  );
 }
 
 if (require.main === module) runMain(main);

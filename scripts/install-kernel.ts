@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { projectRoot } from "../lib/paths";
+import { projectRoot } from "../lib/common/paths";
 
 export function jupyterAvailable(): boolean {
   try {

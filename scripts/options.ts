@@ -30,14 +30,24 @@ export type OptionSpec =
 type ValueOf<S extends OptionSpec> = S extends { type: "boolean" }
   ? boolean
   : S extends { type: "int" | "float" }
-    ? S extends { default: number } ? number : number | undefined
+    ? S extends { default: number }
+      ? number
+      : number | undefined
     : S extends { type: "ints" }
-      ? S extends { default: readonly number[] } ? number[] : number[] | undefined
+      ? S extends { default: readonly number[] }
+        ? number[]
+        : number[] | undefined
       : S extends { type: "size" }
-        ? S extends { default: string } ? { height: number; width: number } : { height: number; width: number } | undefined
+        ? S extends { default: string }
+          ? { height: number; width: number }
+          : { height: number; width: number } | undefined
         : S extends { type: "choice"; choices: readonly (infer C)[] }
-          ? S extends { default: string } ? C : C | undefined
-          : S extends { default: string } ? string : string | undefined;
+          ? S extends { default: string }
+            ? C
+            : C | undefined
+          : S extends { default: string }
+            ? string
+            : string | undefined;
 
 export type OptionValues<O extends Record<string, OptionSpec>> = { [K in keyof O]: ValueOf<O[K]> };
 
@@ -60,10 +70,25 @@ export function helpText<O extends Record<string, OptionSpec>>(spec: CommandSpec
   const lines = [`usage: ${spec.usage}`, "", spec.summary, "", "options:"];
   const rows = Object.entries(spec.options).map(([name, o]) => {
     const kind =
-      o.type === "boolean" ? "" : o.type === "choice" ? ` <${o.choices.join("|")}>` : o.type === "size" ? " <HxW>" : o.type === "ints" ? " <n,n,…>" : ` <${o.type === "string" ? "text" : o.type}>`;
+      o.type === "boolean"
+        ? ""
+        : o.type === "choice"
+          ? ` <${o.choices.join("|")}>`
+          : o.type === "size"
+            ? " <HxW>"
+            : o.type === "ints"
+              ? " <n,n,…>"
+              : ` <${o.type === "string" ? "text" : o.type}>`;
     const range =
       o.type === "int" || o.type === "float"
-        ? [o.min !== undefined ? `≥ ${o.min}` : "", "above" in o && o.above !== undefined ? `> ${o.above}` : "", o.max !== undefined ? `≤ ${o.max}` : "", "below" in o && o.below !== undefined ? `< ${o.below}` : ""].filter(Boolean).join(", ")
+        ? [
+            o.min !== undefined ? `≥ ${o.min}` : "",
+            "above" in o && o.above !== undefined ? `> ${o.above}` : "",
+            o.max !== undefined ? `≤ ${o.max}` : "",
+            "below" in o && o.below !== undefined ? `< ${o.below}` : "",
+          ]
+            .filter(Boolean)
+            .join(", ")
         : "";
     const def = "default" in o && o.default !== undefined ? `default ${show(o.default)}` : "";
     const extra = [range, def].filter(Boolean).join("; ");
@@ -94,17 +119,29 @@ function convert(name: string, o: OptionSpec, raw: string | boolean | undefined)
     case "int":
     case "float": {
       const v = Number(text);
-      const range = [o.min !== undefined ? `≥ ${o.min}` : "", o.type === "float" && o.above !== undefined ? `> ${o.above}` : "", o.max !== undefined ? `≤ ${o.max}` : "", o.type === "float" && o.below !== undefined ? `< ${o.below}` : ""].filter(Boolean).join(" and ");
+      const range = [
+        o.min !== undefined ? `≥ ${o.min}` : "",
+        o.type === "float" && o.above !== undefined ? `> ${o.above}` : "",
+        o.max !== undefined ? `≤ ${o.max}` : "",
+        o.type === "float" && o.below !== undefined ? `< ${o.below}` : "",
+      ]
+        .filter(Boolean)
+        .join(" and ");
       const what = `must be ${o.type === "int" ? "a whole number" : "a number"}${range ? ` ${range}` : ""}`;
       if (text.trim() === "" || !Number.isFinite(v) || (o.type === "int" && !Number.isInteger(v))) throw bad(what);
       if ((o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) throw bad(what);
-      if (o.type === "float" && ((o.above !== undefined && !(v > o.above)) || (o.below !== undefined && !(v < o.below)))) throw bad(what);
+      if (
+        o.type === "float" &&
+        ((o.above !== undefined && !(v > o.above)) || (o.below !== undefined && !(v < o.below)))
+      )
+        throw bad(what);
       return v;
     }
     case "ints": {
       const parts = text.split(",");
       const min = o.min ?? 1;
-      if (parts.some((p) => !/^\d+$/.test(p.trim()) || Number(p) < min)) throw bad(`must be a comma-separated list of whole numbers ≥ ${min}, like 32,64,128`);
+      if (parts.some((p) => !/^\d+$/.test(p.trim()) || Number(p) < min))
+        throw bad(`must be a comma-separated list of whole numbers ≥ ${min}, like 32,64,128`);
       return parts.map(Number);
     }
     case "size": {
@@ -119,25 +156,36 @@ function convert(name: string, o: OptionSpec, raw: string | boolean | undefined)
  * Parse `argv` against the command's options. `--help` prints the help and exits 0; anything wrong throws a
  * UsageError naming the option, the value and what is allowed (runMain turns it into exit code 2).
  */
-export function parseCommand<O extends Record<string, OptionSpec>>(spec: CommandSpec<O>, argv: string[] = process.argv.slice(2)): { values: OptionValues<O>; positionals: string[] } {
+export function parseCommand<O extends Record<string, OptionSpec>>(
+  spec: CommandSpec<O>,
+  argv: string[] = process.argv.slice(2),
+): { values: OptionValues<O>; positionals: string[] } {
   if (argv.includes("--help") || argv.includes("-h")) {
     console.log(helpText(spec));
     process.exit(0);
   }
   const options: Record<string, { type: "string" | "boolean" }> = {};
-  for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.type === "boolean" ? "boolean" : "string" };
+  for (const [name, o] of Object.entries(spec.options))
+    options[name] = { type: o.type === "boolean" ? "boolean" : "string" };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, "")} (npm run ${spec.name} -- --help lists the options)`);
+    throw new UsageError(
+      `${(e as Error).message.replace(/\. To specify a positional.*$/s, "")} (npm run ${spec.name} -- --help lists the options)`,
+    );
   }
   const values = {} as Record<string, unknown>;
-  for (const [name, o] of Object.entries(spec.options)) values[name] = convert(name, o, parsed.values[name] as string | boolean | undefined);
+  for (const [name, o] of Object.entries(spec.options))
+    values[name] = convert(name, o, parsed.values[name] as string | boolean | undefined);
   const pos = parsed.positionals;
   const p = spec.positionals ?? { min: 0, max: 0, name: "arguments" };
-  if (pos.length < (p.min ?? 0)) throw new UsageError(`name ${p.min === 1 ? "the" : `at least ${p.min}`} ${p.name}: ${spec.usage}`);
-  if (p.max !== undefined && pos.length > p.max) throw new UsageError(`${p.max === 0 ? "no arguments are expected" : `at most ${p.max} ${p.name}`}, got ${pos.map((x) => JSON.stringify(x)).join(" ")}: ${spec.usage}`);
+  if (pos.length < (p.min ?? 0))
+    throw new UsageError(`name ${p.min === 1 ? "the" : `at least ${p.min}`} ${p.name}: ${spec.usage}`);
+  if (p.max !== undefined && pos.length > p.max)
+    throw new UsageError(
+      `${p.max === 0 ? "no arguments are expected" : `at most ${p.max} ${p.name}`}, got ${pos.map((x) => JSON.stringify(x)).join(" ")}: ${spec.usage}`,
+    );
   return { values: values as OptionValues<O>, positionals: pos };
 }
 
@@ -146,7 +194,8 @@ export function workerCount(text: string, auto: number, say: (t: string) => void
   const cores = os.availableParallelism();
   if (text === "auto") return auto;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--workers ${JSON.stringify(text)}: must be "auto" or a whole number ≥ 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--workers ${JSON.stringify(text)}: must be "auto" or a whole number ≥ 1`);
   if (n > cores) {
     say(`--workers ${n} is more than the ${cores} cores here: using ${cores}`);
     return cores;

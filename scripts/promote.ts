@@ -13,16 +13,17 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { replaceDirAtomic } from "../lib/atomic";
-import { saveDetectorParts } from "../lib/detector";
-import { ONNX_FILE, writeOnnxChecked } from "../lib/onnx-export";
-import { checkpointDir, evaluateCheckpoint } from "../lib/pipeline";
+import { replaceDirAtomic } from "../lib/common/atomic";
+import { saveDetectorParts } from "../lib/detector/detector";
+import { ONNX_FILE, writeOnnxChecked } from "../lib/detector/onnx-export";
+import { checkpointDir, evaluateCheckpoint } from "../lib/detector/pipeline";
 import { initBackend } from "../lib/tf/backend";
 import { parseCommand, runMain, UsageError } from "./options";
 
 export const PROMOTE_COMMAND = {
   name: "promote",
-  summary: "Fit a run's detector parts without labels, choose its score and threshold (PROTOCOL-3), and copy it to a model folder.",
+  summary:
+    "Fit a run's detector parts without labels, choose its score and threshold (PROTOCOL-3), and copy it to a model folder.",
   usage: "npm run promote -- <run folder or checkpoint> [--to models/wells-ae] [--replace]",
   positionals: { min: 1, max: 1, name: "run folder" },
   options: {
@@ -37,10 +38,13 @@ async function main() {
   if (!fs.existsSync(positionals[0])) throw new UsageError(`no such run folder: ${positionals[0]}`);
   const from = checkpointDir(positionals[0]);
   const to = values.to;
-  if (path.resolve(from) === path.resolve(to)) throw new UsageError(`--to ${to} is the checkpoint being promoted; name another folder`);
+  if (path.resolve(from) === path.resolve(to))
+    throw new UsageError(`--to ${to} is the checkpoint being promoted; name another folder`);
   if (values.data && !fs.existsSync(values.data)) throw new UsageError(`--data ${values.data}: no such folder`);
   if (fs.existsSync(path.join(to, "model.json")) && !values.replace)
-    throw new UsageError(`${to} already holds a model; add --replace to replace it (the old one is replaced atomically), or name another --to`);
+    throw new UsageError(
+      `${to} already holds a model; add --replace to replace it (the old one is replaced atomically), or name another --to`,
+    );
   await initBackend();
   const ev = await evaluateCheckpoint(from, { data: values.data, onMessage: (t) => console.log(`  ${t}`) });
   const runLog = path.join(positionals[0], "log.jsonl");
@@ -51,20 +55,35 @@ async function main() {
     const json = JSON.parse(fs.readFileSync(path.join(tmp, "model.json"), "utf8"));
     const m = json.userDefinedMetadata ?? {};
     json.userDefinedMetadata = {
-      ...m, trainedAs: m.trainedAs ?? m.score, score: ev.choice.score, scoreChoice: ev.choice.reason,
-      threshold: ev.threshold.threshold, thresholdRule: ev.threshold.rule, thresholdStrategy: ev.threshold.reason,
-      estimatedAnomalousShare: ev.threshold.estimatedAnomalousShare, protocol: "experiments/PROTOCOL-3.md",
-      poolValidation: ev.rows, promotedFrom: positionals[0],
+      ...m,
+      trainedAs: m.trainedAs ?? m.score,
+      score: ev.choice.score,
+      scoreChoice: ev.choice.reason,
+      threshold: ev.threshold.threshold,
+      thresholdRule: ev.threshold.rule,
+      thresholdStrategy: ev.threshold.reason,
+      estimatedAnomalousShare: ev.threshold.estimatedAnomalousShare,
+      protocol: "experiments/PROTOCOL-3.md",
+      poolValidation: ev.rows,
+      promotedFrom: positionals[0],
     };
     fs.writeFileSync(path.join(tmp, "model.json"), JSON.stringify(json));
-    for (const f of ["error-stats.json", "density.json", "density-adapted.json", "fusion.json", ONNX_FILE]) fs.rmSync(path.join(tmp, f), { force: true });
+    for (const f of ["error-stats.json", "density.json", "density-adapted.json", "fusion.json", ONNX_FILE])
+      fs.rmSync(path.join(tmp, f), { force: true });
     saveDetectorParts(tmp, ev.detector);
     const check = await writeOnnxChecked(ev.detector.model, path.join(tmp, ONNX_FILE));
-    console.log(check.checked ? `  ${ONNX_FILE}: matches tfjs within ${check.maxDiff.toExponential(2)}` : `  ${ONNX_FILE}: written unchecked (onnxruntime-node cannot load here)`);
+    console.log(
+      check.checked
+        ? `  ${ONNX_FILE}: matches tfjs within ${check.maxDiff.toExponential(2)}`
+        : `  ${ONNX_FILE}: written unchecked (onnxruntime-node cannot load here)`,
+    );
   });
   console.log(`${from} -> ${to}; score ${ev.choice.score} (${ev.choice.reason})`);
   console.log(`threshold ${ev.threshold.threshold} (${ev.threshold.rule}): ${ev.threshold.reason}`);
-  for (const r of ev.rows) console.log(`  ${r.score}: selection ${r.selection.toFixed(4)} (proliv vs pool ${r.aurocProliv.toFixed(4)}, synthetic on pool ${r.aurocSynthetic.toFixed(4)})`);
+  for (const r of ev.rows)
+    console.log(
+      `  ${r.score}: selection ${r.selection.toFixed(4)} (proliv vs pool ${r.aurocProliv.toFixed(4)}, synthetic on pool ${r.aurocSynthetic.toFixed(4)})`,
+    );
 }
 
 if (require.main === module) runMain(main);

@@ -33,7 +33,8 @@ export function numberCells<N extends Notebook>(nb: N): N {
   return nb;
 }
 
-const mathml = (tex: string, displayMode: boolean) => katex.renderToString(tex, { output: "mathml", displayMode, throwOnError: false });
+const mathml = (tex: string, displayMode: boolean) =>
+  katex.renderToString(tex, { output: "mathml", displayMode, throwOnError: false });
 
 /** Markdown maths to MathML, outside code spans and fences. A lone `$` (a price, a shell prompt) is left alone. */
 export function renderMarkdownMath(md: string): string {
@@ -70,7 +71,12 @@ export function selfContained(html: string): string {
     .replace(/<!-- Load mathjax -->[\s\S]*?<!-- End of mathjax configuration -->/i, "")
     .replace(/<script type="text\/x-mathjax-config">[\s\S]*?<\/script>/gi, "");
   out = out.replace(/<body([^>]*)>/i, (m) => `${m}\n${NOSCRIPT}`);
-  const external = [...out.matchAll(/<(script|link|img|iframe)\b[^>]*\b(src|href)="((?:file|https?):\/\/[^"]*)"/gi)].map((m) => m[3]);
-  if (external.length) throw new Error(`the report still loads ${external.length} file(s) from outside itself: ${external.slice(0, 3).join(", ")}`);
+  const external = [
+    ...out.matchAll(/<(script|link|img|iframe)\b[^>]*\b(src|href)="((?:file|https?):\/\/[^"]*)"/gi),
+  ].map((m) => m[3]);
+  if (external.length)
+    throw new Error(
+      `the report still loads ${external.length} file(s) from outside itself: ${external.slice(0, 3).join(", ")}`,
+    );
   return out;
 }

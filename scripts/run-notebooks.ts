@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { projectRoot } from "../lib/paths";
+import { projectRoot } from "../lib/common/paths";
 import { installKernel, jupyterAvailable, JUPYTER_INSTALL_HINT } from "./install-kernel";
 import { numberCells, renderMath, selfContained } from "./report-html";
 
@@ -46,9 +46,14 @@ function describeFailure(notebookPath: string, stderr: string): string {
   let where = "an unknown cell";
   if (m) {
     const idx = cells.findIndex((c) => c.cell_type === "code" && cellSource(c).trim() === m[1].trim());
-    if (idx >= 0) where = `cell ${idx + 1} (code cell starting "${cellSource(cells[idx]).split("\n")[0].slice(0, 80)}")`;
+    if (idx >= 0)
+      where = `cell ${idx + 1} (code cell starting "${cellSource(cells[idx]).split("\n")[0].slice(0, 80)}")`;
   }
-  const tail = stderr.split("\n").filter((l) => l.trim()).slice(-25).join("\n");
+  const tail = stderr
+    .split("\n")
+    .filter((l) => l.trim())
+    .slice(-25)
+    .join("\n");
   return `${path.relative(projectRoot, notebookPath)} failed in ${where}\n${tail}`;
 }
 
@@ -84,8 +89,19 @@ async function runNotebook(nb: string, nbDir: string, outDir: string, tmpDir: st
   console.log(`▶ ${nb}`);
   const exec = await run(
     "jupyter",
-    ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=tslab",
-      "--ExecutePreprocessor.timeout=1800", "--output-dir", tmpDir, "--output", `${name}.ipynb`, src],
+    [
+      "nbconvert",
+      "--to",
+      "notebook",
+      "--execute",
+      "--ExecutePreprocessor.kernel_name=tslab",
+      "--ExecutePreprocessor.timeout=1800",
+      "--output-dir",
+      tmpDir,
+      "--output",
+      `${name}.ipynb`,
+      src,
+    ],
     nb,
   );
   if (exec.code !== 0) throw new Error(describeFailure(src, exec.stderr));
@@ -106,7 +122,8 @@ async function runNotebook(nb: string, nbDir: string, outDir: string, tmpDir: st
   if (html.code !== 0) throw new Error(`${nb}: HTML export failed\n${html.stderr}`);
   const htmlFile = path.join(tmpDir, `${name}.html`);
   fs.writeFileSync(htmlFile, selfContained(fs.readFileSync(htmlFile, "utf8")));
-  for (const ext of ["ipynb", "html"]) fs.renameSync(path.join(tmpDir, `${name}.${ext}`), path.join(outDir, `${name}.${ext}`));
+  for (const ext of ["ipynb", "html"])
+    fs.renameSync(path.join(tmpDir, `${name}.${ext}`), path.join(outDir, `${name}.${ext}`));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   console.log(`✔ ${nb}: ${code.length} code cells, ${outputs} outputs, ${seconds} s → reports/${name}.html`);
 }

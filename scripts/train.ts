@@ -18,18 +18,18 @@ import * as os from "node:os";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCommand, runMain, UsageError, workerCount, type CommandSpec, type OptionSpec } from "./options";
-import { prepareWells } from "../lib/dataset";
-import { bar, formatDuration } from "../lib/progress";
+import { prepareWells } from "../lib/detector/dataset";
+import { bar, formatDuration } from "../lib/common/progress";
 import { initBackend } from "../lib/tf/backend";
-import { trainAutoencoder, TRAIN_DEFAULTS } from "../lib/train";
-import { SCORE_NAMES, type ScoreName } from "../lib/scores";
-import { GEOMETRIC_AUGMENT } from "../lib/augment";
-import { loadModel, readModelMetadata } from "../lib/checkpoint";
-import { loadCached } from "../lib/image-cache";
-import { pseudoNormalImages, splitPool } from "../lib/pool";
-import { countChannels } from "../lib/wells";
-import { BLOCK_KINDS, DEFAULT_MODEL, MODEL_KINDS, validateConfig } from "../lib/model";
-import { DETECTOR_TRAINING } from "../lib/detector";
+import { trainAutoencoder, TRAIN_DEFAULTS } from "../lib/detector/train";
+import { SCORE_NAMES, type ScoreName } from "../lib/detector/scores";
+import { GEOMETRIC_AUGMENT } from "../lib/detector/augment";
+import { loadModel, readModelMetadata } from "../lib/detector/checkpoint";
+import { loadCached } from "../lib/detector/image-cache";
+import { pseudoNormalImages, splitPool } from "../lib/detector/pool";
+import { countChannels } from "../lib/detector/wells";
+import { BLOCK_KINDS, DEFAULT_MODEL, MODEL_KINDS, validateConfig } from "../lib/detector/model";
+import { DETECTOR_TRAINING } from "../lib/detector/detector";
 
 export const TRAIN_COMMAND = {
   name: "train",
@@ -38,41 +38,109 @@ export const TRAIN_COMMAND = {
   options: {
     data: { type: "string", help: "dataset folder (default: data/wells or ../shared/data/wells)" },
     run: { type: "string", default: "runs/default", help: "run folder: checkpoints, log.jsonl, TensorBoard events" },
-    epochs: { type: "int", min: 0, max: 100_000, default: DETECTOR_TRAINING.epochs, help: "train up to this many epochs (a resume may raise it)" },
+    epochs: {
+      type: "int",
+      min: 0,
+      max: 100_000,
+      default: DETECTOR_TRAINING.epochs,
+      help: "train up to this many epochs (a resume may raise it)",
+    },
     batch: { type: "int", min: 1, max: 4096, default: TRAIN_DEFAULTS.batchSize, help: "images per training step" },
-    patience: { type: "int", min: 1, max: 100_000, default: TRAIN_DEFAULTS.patience, help: "stop after this many epochs without improvement" },
+    patience: {
+      type: "int",
+      min: 1,
+      max: 100_000,
+      default: TRAIN_DEFAULTS.patience,
+      help: "stop after this many epochs without improvement",
+    },
     size: { type: "size", default: "32x48", help: "input HEIGHTxWIDTH the images are resized to" },
-    channels: { type: "choice", choices: ["1", "3"], default: "3", help: "input channels (grey images are expanded, colour ones converted)" },
+    channels: {
+      type: "choice",
+      choices: ["1", "3"],
+      default: "3",
+      help: "input channels (grey images are expanded, colour ones converted)",
+    },
     filters: { type: "ints", default: [32, 64, 128], help: "filters per encoder block" },
     lr: { type: "float", above: 0, max: 1, default: 0.001, help: "Adam learning rate" },
     loss: { type: "choice", choices: ["mse", "mae"], default: "mse", help: "reconstruction loss" },
-    model: { type: "choice", choices: MODEL_KINDS, default: DETECTOR_TRAINING.kind, help: "autoencoder or variational autoencoder" },
+    model: {
+      type: "choice",
+      choices: MODEL_KINDS,
+      default: DETECTOR_TRAINING.kind,
+      help: "autoencoder or variational autoencoder",
+    },
     blocks: { type: "choice", choices: BLOCK_KINDS, default: DETECTOR_TRAINING.blocks, help: "encoder/decoder blocks" },
     latent: { type: "int", min: 1, max: 4096, default: 32, help: "latent units of the VAE (--model vae only)" },
-    monitor: { type: "choice", choices: ["val_loss", "val_auroc"], default: TRAIN_DEFAULTS.monitor, help: "validation figure that picks the best epoch" },
-    score: { type: "choice", choices: SCORE_NAMES, default: TRAIN_DEFAULTS.score, help: "score whose validation AUROC is logged" },
-    seed: { type: "int", min: 0, max: 2 ** 31 - 1, default: 1, help: "seed of the split, the shuffles and the initial weights" },
-    holdout: { type: "float", min: 0, max: 0.9, default: 0.1, help: "share of distinct normal images held out for validation" },
+    monitor: {
+      type: "choice",
+      choices: ["val_loss", "val_auroc"],
+      default: TRAIN_DEFAULTS.monitor,
+      help: "validation figure that picks the best epoch",
+    },
+    score: {
+      type: "choice",
+      choices: SCORE_NAMES,
+      default: TRAIN_DEFAULTS.score,
+      help: "score whose validation AUROC is logged",
+    },
+    seed: {
+      type: "int",
+      min: 0,
+      max: 2 ** 31 - 1,
+      default: 1,
+      help: "seed of the split, the shuffles and the initial weights",
+    },
+    holdout: {
+      type: "float",
+      min: 0,
+      max: 0.9,
+      default: 0.1,
+      help: "share of distinct normal images held out for validation",
+    },
     limit: { type: "int", min: 2, help: "train on a seeded subset of this many images" },
-    backend: { type: "choice", choices: ["wasm", "cpu", "tensorflow"], help: "TensorFlow.js backend (default: the fastest that loads)" },
-    workers: { type: "string", default: "auto", help: "worker threads sharing each step: auto (one per core) or a number ≤ the cores" },
+    backend: {
+      type: "choice",
+      choices: ["wasm", "cpu", "tensorflow"],
+      help: "TensorFlow.js backend (default: the fastest that loads)",
+    },
+    workers: {
+      type: "string",
+      default: "auto",
+      help: "worker threads sharing each step: auto (one per core) or a number ≤ the cores",
+    },
     fresh: { type: "boolean", help: "start the run over instead of resuming it" },
     augment: { type: "boolean", help: "brightness / contrast / flip jitter" },
     geometric: { type: "boolean", help: "--augment plus zoom ±12 % and shift ±2 px" },
-    "adapt-pool": { type: "string", help: "a model folder that picks likely-normal unlabelled pool images to add to training" },
+    "adapt-pool": {
+      type: "string",
+      help: "a model folder that picks likely-normal unlabelled pool images to add to training",
+    },
     "adapt-keep": { type: "float", above: 0, max: 1, default: 0.9, help: "share of the pool kept by --adapt-pool" },
   },
-  examples: ["npm run train -- --run runs/a", "npm run train -- --limit 1000 --epochs 2 --run runs/quick --fresh", "npm run train -- --model vae --run runs/vae"],
+  examples: [
+    "npm run train -- --run runs/a",
+    "npm run train -- --limit 1000 --epochs 2 --run runs/quick --fresh",
+    "npm run train -- --model vae --run runs/vae",
+  ],
 } as const satisfies CommandSpec<Record<string, OptionSpec>>;
 
 async function main() {
   const { values } = parseCommand(TRAIN_COMMAND);
-  if (values["adapt-pool"] && !fs.existsSync(path.join(values["adapt-pool"], "model.json"))) throw new UsageError(`--adapt-pool ${values["adapt-pool"]}: no model.json there`);
+  if (values["adapt-pool"] && !fs.existsSync(path.join(values["adapt-pool"], "model.json")))
+    throw new UsageError(`--adapt-pool ${values["adapt-pool"]}: no model.json there`);
   if (values.data && !fs.existsSync(values.data)) throw new UsageError(`--data ${values.data}: no such folder`);
   try {
-    validateConfig({ ...DEFAULT_MODEL, height: values.size.height, width: values.size.width, channels: Number(values.channels), filters: values.filters });
+    validateConfig({
+      ...DEFAULT_MODEL,
+      height: values.size.height,
+      width: values.size.width,
+      channels: Number(values.channels),
+      filters: values.filters,
+    });
   } catch (e) {
-    throw new UsageError(`--size ${values.size.height}x${values.size.width} with --filters ${values.filters.join(",")}: ${(e as Error).message.replace(/^model config: /, "")}`);
+    throw new UsageError(
+      `--size ${values.size.height}x${values.size.width} with --filters ${values.filters.join(",")}: ${(e as Error).message.replace(/^model config: /, "")}`,
+    );
   }
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
   // wasm and cpu use one thread per backend: one worker per core shares each step (the native backend is multi-threaded)
@@ -88,7 +156,8 @@ async function main() {
     seed: values.seed,
     trainLimit: values.limit,
     onProgress: (what, done, total) => {
-      if (done === total || done % 1000 === 0) process.stdout.write(`\rdecoding ${what} ${bar(done / total)} ${done}/${total}   `);
+      if (done === total || done % 1000 === 0)
+        process.stdout.write(`\rdecoding ${what} ${bar(done / total)} ${done}/${total}   `);
     },
   });
   console.log(`\ndecoded or read from the image cache in ${((Date.now() - decodeStart) / 1000).toFixed(2)} s`);
@@ -98,22 +167,34 @@ async function main() {
   );
   const kinds = await countChannels(ds.trainItems);
   if (kinds.grey > 0 && kinds.colour > 0)
-    console.log(`${kinds.grey} grey and ${kinds.colour} colour training images: ${channels === 3 ? "grey ones are expanded to 3 channels" : "colour ones are converted to grey"}`);
-  else console.log(`all ${ds.trainItems.length} training images are ${kinds.grey ? "grey" : "colour"}${(kinds.grey ? 1 : 3) !== channels ? ` (converted to ${channels} channel${channels === 1 ? "" : "s"})` : ""}`);
+    console.log(
+      `${kinds.grey} grey and ${kinds.colour} colour training images: ${channels === 3 ? "grey ones are expanded to 3 channels" : "colour ones are converted to grey"}`,
+    );
+  else
+    console.log(
+      `all ${ds.trainItems.length} training images are ${kinds.grey ? "grey" : "colour"}${(kinds.grey ? 1 : 3) !== channels ? ` (converted to ${channels} channel${channels === 1 ? "" : "s"})` : ""}`,
+    );
   if (values["adapt-pool"]) {
     // experiments/PROTOCOL-2.md: the pool's adapt part joins training without labels; the judging model picks the likely normals
     const judge = await loadModel(values["adapt-pool"]);
     const judgeMeta = readModelMetadata(values["adapt-pool"]) as { score?: ScoreName; shape: number[] };
-    if (judgeMeta.shape.join("x") !== ds.trainData.shape.join("x")) throw new Error(`--adapt-pool: model input ${judgeMeta.shape.join("×")} differs from ${ds.trainData.shape.join("×")}`);
+    if (judgeMeta.shape.join("x") !== ds.trainData.shape.join("x"))
+      throw new Error(
+        `--adapt-pool: model input ${judgeMeta.shape.join("×")} differs from ${ds.trainData.shape.join("×")}`,
+      );
     const adapt = await loadCached(splitPool(ds.list.test).adapt, size);
-    const judgeScore = (SCORE_NAMES as readonly string[]).includes(judgeMeta.score ?? "") ? (judgeMeta.score as ScoreName) : "topKMean";
+    const judgeScore = (SCORE_NAMES as readonly string[]).includes(judgeMeta.score ?? "")
+      ? (judgeMeta.score as ScoreName)
+      : "topKMean";
     const picked = await pseudoNormalImages(judge, adapt.data, ds.trainData.shape, judgeScore, values["adapt-keep"]);
     judge.dispose();
     const merged = new Float32Array(ds.trainData.train.length + picked.images.length);
     merged.set(ds.trainData.train);
     merged.set(picked.images, ds.trainData.train.length);
     ds.trainData.train = merged;
-    console.log(`adapt pool: ${picked.kept} of ${picked.total} unlabelled images kept (score ≤ ${picked.limit.toPrecision(4)}), training on ${merged.length / (size.height * size.width * channels)} images`);
+    console.log(
+      `adapt pool: ${picked.kept} of ${picked.total} unlabelled images kept (score ≤ ${picked.limit.toPrecision(4)}), training on ${merged.length / (size.height * size.width * channels)} images`,
+    );
   }
   const result = await trainAutoencoder(
     ds.trainData,
@@ -128,10 +209,16 @@ async function main() {
       fresh: values.fresh,
       workers,
       augment: values.geometric ? GEOMETRIC_AUGMENT : values.augment,
-      metadata: values["adapt-pool"] ? { trainedOnPool: "adapt", adaptKeep: values["adapt-keep"], adaptJudge: values["adapt-pool"] } : {},
+      metadata: values["adapt-pool"]
+        ? { trainedOnPool: "adapt", adaptKeep: values["adapt-keep"], adaptJudge: values["adapt-pool"] }
+        : {},
       model: {
-        filters: values.filters, learningRate: values.lr, loss: values.loss,
-        kind: values.model, blocks: values.blocks, ...(values.model === "vae" ? { latent: values.latent } : {}),
+        filters: values.filters,
+        learningRate: values.lr,
+        loss: values.loss,
+        kind: values.model,
+        blocks: values.blocks,
+        ...(values.model === "vae" ? { latent: values.latent } : {}),
       },
     },
     {
@@ -145,11 +232,14 @@ async function main() {
         console.log(
           `\repoch ${r.epoch}: loss ${r.loss.toFixed(5)} val_loss ${r.valLoss.toFixed(5)} val_auroc ${r.valAuroc?.toFixed(4) ?? "-"} ` +
             (r.valKl !== undefined ? `val_kl ${r.valKl.toFixed(2)} ` : "") +
-            `${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(0)} img/s)${r.best ? " *best*" : ""}` + " ".repeat(30),
+            `${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(0)} img/s)${r.best ? " *best*" : ""}` +
+            " ".repeat(30),
         ),
     },
   );
-  console.log(`best epoch ${result.bestEpoch}; checkpoints in ${result.runDir}/best and ${result.runDir}/last; log ${result.runDir}/log.jsonl`);
+  console.log(
+    `best epoch ${result.bestEpoch}; checkpoints in ${result.runDir}/best and ${result.runDir}/last; log ${result.runDir}/log.jsonl`,
+  );
 }
 
 if (require.main === module) runMain(main);

@@ -57,7 +57,7 @@ function loadWasm(): boolean {
   if (!wasmLoaded) {
     try {
       const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
-      wasm.setWasmPaths(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm")) + "/");
+      wasm.setWasmPaths(`${path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm"))}/`);
       wasmLoaded = true;
     } catch {
       return false;
@@ -117,5 +117,5 @@ async function describe(name: BackendName, skipped: string[]): Promise<string> {
       : name === "tensorflow"
         ? "native libtensorflow"
         : "pure JavaScript";
-  return `tfjs backend: ${name} (${detail})` + (skipped.length ? `; skipped ${skipped.join("; ")}` : "");
+  return `tfjs backend: ${name} (${detail})${skipped.length ? `; skipped ${skipped.join("; ")}` : ""}`;
 }

@@ -46,7 +46,9 @@ export function convInfo(kernel: string, xShape: number[], filterShape: number[]
     format,
   );
   if (info.dataFormat !== "channelsLast")
-    throw new Error(`${kernel} (project kernel): only NHWC (channelsLast) is supported, got ${String(attrs.dataFormat)}`);
+    throw new Error(
+      `${kernel} (project kernel): only NHWC (channelsLast) is supported, got ${String(attrs.dataFormat)}`,
+    );
   return info;
 }
 
@@ -83,7 +85,15 @@ export function setFilterGradMethod(m: FilterGradMethod | undefined): void {
  * Small grids (4×6 outputs: the grid is 46% padding) favour im2col, large ones planes.
  */
 export function filterGradMethod(c: Conv2DInfo): FilterGradMethod {
-  const { outHeight: Ho, outWidth: Wo, outChannels: CO, filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c;
+  const {
+    outHeight: Ho,
+    outWidth: Wo,
+    outChannels: CO,
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: SH,
+    strideWidth: SW,
+  } = c;
   const LQ = (Ho + Math.floor((KH - 1) / SH)) * (Wo + Math.floor((KW - 1) / SW));
   const phases = Math.min(SH, KH) * Math.min(SW, KW);
   const planes = 2 * phases * LQ + 0.057 * KH * KW * CO * LQ;
@@ -222,7 +232,8 @@ function filterGradPlanes(c: Conv2DInfo, x: TensorInfo, dy: TensorInfo, backend:
     // dY on the HQ × WQ grid, zero where there is no real output.
     grid.fill(0, 0, width * CO);
     for (let n = n0; n < n0 + count; n++)
-      for (let i = 0; i < Ho; i++) grid.set(dys.subarray((n * Ho + i) * Wo * CO, (n * Ho + i + 1) * Wo * CO), ((n - n0) * HQ + i) * WQ * CO);
+      for (let i = 0; i < Ho; i++)
+        grid.set(dys.subarray((n * Ho + i) * Wo * CO, (n * Ho + i + 1) * Wo * CO), ((n - n0) * HQ + i) * WQ * CO);
 
     const B = heap.view(gridAt, [1, width, CO]);
     const outAt = n0 === 0 ? dWAt : partAt; // later groups go to scratch, then are added to dW
@@ -267,7 +278,16 @@ export interface Phase {
 
 /** Split dx = conv2dBackpropInput(dy, W) into SH·SW stride-1 convolutions of dy, one per stride phase. */
 export function inputGradPhases(c: Conv2DInfo): Phase[] {
-  const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c;
+  const {
+    inHeight: H,
+    inWidth: W,
+    outHeight: Ho,
+    outWidth: Wo,
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: SH,
+    strideWidth: SW,
+  } = c;
   const axis = (p: number, size: number, k: number, s: number, before: number, outSize: number) => {
     const n = Math.ceil((size - p) / s);
     const k0 = (((p + before) % s) + s) % s;
@@ -287,9 +307,24 @@ export function inputGradPhases(c: Conv2DInfo): Phase[] {
       const q = axis(pw, W, KW, SW, c.padInfo.left, Wo);
       if (r.n <= 0 || q.n <= 0) continue;
       phases.push({
-        ph, pw, rows: r.n, cols: q.n, kh0: r.k0, kw0: q.k0, th: r.t, tw: q.t,
-        pad: [[0, 0], [r.lo, r.hi], [q.lo, q.hi], [0, 0]],
-        convRows: r.conv, convCols: q.conv, skipRows: r.skip, skipCols: q.skip,
+        ph,
+        pw,
+        rows: r.n,
+        cols: q.n,
+        kh0: r.k0,
+        kw0: q.k0,
+        th: r.t,
+        tw: q.t,
+        pad: [
+          [0, 0],
+          [r.lo, r.hi],
+          [q.lo, q.hi],
+          [0, 0],
+        ],
+        convRows: r.conv,
+        convCols: q.conv,
+        skipRows: r.skip,
+        skipCols: q.skip,
       });
     }
   }
@@ -306,7 +341,8 @@ export function makeConv2dBackpropInputWasm(fallback: () => KernelFunc | undefin
     const attrs = args.attrs ?? {};
     if (((attrs.dataFormat as string | undefined) ?? "NHWC") !== "NHWC") {
       const stock = fallback();
-      if (!stock) throw new Error("Conv2DBackpropInput (project kernel): NCHW needs the stock wasm kernel, which is missing");
+      if (!stock)
+        throw new Error("Conv2DBackpropInput (project kernel): NCHW needs the stock wasm kernel, which is missing");
       return stock(args as Parameters<KernelFunc>[0]) as TensorInfo;
     }
     const c = convInfo("Conv2DBackpropInput", attrs.inputShape as number[], filter.shape, attrs);
@@ -314,10 +350,20 @@ export function makeConv2dBackpropInputWasm(fallback: () => KernelFunc | undefin
     const backend = args.backend as WasmBackendLike;
     const heap = wasmInternals(backend);
     const conv2d = tf.getKernel("Conv2D", "wasm").kernelFunc;
-    const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outChannels: CO, filterWidth: KW, strideHeight: SH, strideWidth: SW } = c;
+    const {
+      batchSize: N,
+      inHeight: H,
+      inWidth: W,
+      inChannels: CI,
+      outChannels: CO,
+      filterWidth: KW,
+      strideHeight: SH,
+      strideWidth: SW,
+    } = c;
     const p0 = phases[0];
     // Stride 1 with nothing to crop: the one convolution is dx itself.
-    const single = phases.length === 1 && p0.skipRows === 0 && p0.skipCols === 0 && p0.convRows === H && p0.convCols === W;
+    const single =
+      phases.length === 1 && p0.skipRows === 0 && p0.skipCols === 0 && p0.convRows === H && p0.convCols === W;
     const dx = single ? null : backend.makeOutput(c.inShape, "float32");
     for (const p of phases) {
       if (p.th === 0 || p.tw === 0) {
@@ -328,7 +374,10 @@ export function makeConv2dBackpropInputWasm(fallback: () => KernelFunc | undefin
       // Sub-kernel g[a, b, co, ci] = W[kh0 + SH·(th−1−a), kw0 + SW·(tw−1−b), ci, co]: flipped taps, channels swapped.
       const g = backend.makeOutput([p.th, p.tw, CO, CI], "float32");
       const gs = heap.f32(heap.offsetOf(g), p.th * p.tw * CO * CI);
-      const ws = heap.f32(heap.offsetOf(filter), filter.shape.reduce((s, d) => s * d, 1));
+      const ws = heap.f32(
+        heap.offsetOf(filter),
+        filter.shape.reduce((s, d) => s * d, 1),
+      );
       for (let a = 0; a < p.th; a++) {
         for (let b = 0; b < p.tw; b++) {
           const kh = p.kh0 + SH * (p.th - 1 - a);
@@ -357,7 +406,18 @@ export function makeConv2dBackpropInputWasm(fallback: () => KernelFunc | undefin
  * (zeros when srcAt is null). Offsets are float indices into `heap`, one view of the whole wasm memory, so each
  * pixel's CI floats move with copyWithin (a native memmove: 2–5× faster than a JavaScript loop from 16 floats).
  */
-function interleave(heap: Float32Array, srcAt: number | null, dxAt: number, p: Phase, N: number, H: number, W: number, CI: number, SH: number, SW: number): void {
+function interleave(
+  heap: Float32Array,
+  srcAt: number | null,
+  dxAt: number,
+  p: Phase,
+  N: number,
+  H: number,
+  W: number,
+  CI: number,
+  SH: number,
+  SW: number,
+): void {
   for (let n = 0; n < N; n++) {
     for (let u = 0; u < p.rows; u++) {
       let d = dxAt + ((n * H + SH * u + p.ph) * W + p.pw) * CI;

@@ -37,7 +37,12 @@ export function conv2dBackpropFilterLoop(args: KernelArgs): TensorInfo {
   const onWasm = "wasm" in (args.backend as object);
   const heap = onWasm ? wasmInternals(args.backend) : null;
   const read = (t: TensorInfo) =>
-    heap ? heap.f32(heap.offsetOf(t), t.shape.reduce((p, d) => p * d, 1)) : (args.backend as CpuBackendLike).data.get(t.dataId).values;
+    heap
+      ? heap.f32(
+          heap.offsetOf(t),
+          t.shape.reduce((p, d) => p * d, 1),
+        )
+      : (args.backend as CpuBackendLike).data.get(t.dataId).values;
   const xs = read(x);
   const dys = read(dy);
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: CI, outHeight: Ho, outWidth: Wo, outChannels: CO } = c;
@@ -79,7 +84,9 @@ const setUp = new WeakMap<KernelConfig, WeakSet<object>>();
 
 /** tfjs's own kernel that a project kernel replaced (undefined where tfjs had none, e.g. wasm Conv2DBackpropFilter). */
 export function stockKernel(kernelName: string, backendName: string): KernelConfig | undefined {
-  return stock.has(key(kernelName, backendName)) ? stock.get(key(kernelName, backendName)) : tryGetKernel(kernelName, backendName);
+  return stock.has(key(kernelName, backendName))
+    ? stock.get(key(kernelName, backendName))
+    : tryGetKernel(kernelName, backendName);
 }
 
 function tryGetKernel(kernelName: string, backendName: string): KernelConfig | undefined {
@@ -108,13 +115,25 @@ function stockFunc(kernelName: string, backendName: string): () => KernelFunc | 
 
 /** Every kernel this project provides, by backend. */
 export const PROJECT_KERNELS: readonly KernelConfig[] = [
-  { kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2dBackpropFilterWasm as unknown as KernelFunc },
-  { kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: makeConv2dBackpropInputWasm(stockFunc("Conv2DBackpropInput", "wasm")) },
+  {
+    kernelName: "Conv2DBackpropFilter",
+    backendName: "wasm",
+    kernelFunc: conv2dBackpropFilterWasm as unknown as KernelFunc,
+  },
+  {
+    kernelName: "Conv2DBackpropInput",
+    backendName: "wasm",
+    kernelFunc: makeConv2dBackpropInputWasm(stockFunc("Conv2DBackpropInput", "wasm")),
+  },
   { kernelName: "Sum", backendName: "wasm", kernelFunc: makeSumWasm(stockFunc("Sum", "wasm")) },
   { kernelName: "Tile", backendName: "wasm", kernelFunc: makeTileWasm(stockFunc("Tile", "wasm")) },
   { kernelName: "Identity", backendName: "wasm", kernelFunc: identityWasm as unknown as KernelFunc },
   { kernelName: "Cast", backendName: "wasm", kernelFunc: makeCastWasm(stockFunc("Cast", "wasm")) },
-  { kernelName: "Conv2DBackpropFilter", backendName: "cpu", kernelFunc: conv2dBackpropFilterLoop as unknown as KernelFunc },
+  {
+    kernelName: "Conv2DBackpropFilter",
+    backendName: "cpu",
+    kernelFunc: conv2dBackpropFilterLoop as unknown as KernelFunc,
+  },
 ];
 
 let registered = false;
@@ -145,7 +164,9 @@ export function unregisterProjectKernels(): void {
     tf.registerKernel(original);
     // A backend that started while ours was registered never ran this kernel's setup (wasm binds its C++ there).
     // (The engine's registry holds started backends only; tf.findBackend would start one.)
-    const running = (tf.engine() as unknown as { registry: Record<string, object | undefined> }).registry[k.backendName];
+    const running = (tf.engine() as unknown as { registry: Record<string, object | undefined> }).registry[
+      k.backendName
+    ];
     if (running && original.setupFunc) original.setupFunc(running);
   }
   registered = false;
@@ -161,6 +182,11 @@ export function projectKernelsRegistered(): boolean {
  */
 export function useBaselineKernels(): void {
   unregisterProjectKernels();
-  if (!baseline) tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2dBackpropFilterLoop as unknown as KernelFunc });
+  if (!baseline)
+    tf.registerKernel({
+      kernelName: "Conv2DBackpropFilter",
+      backendName: "wasm",
+      kernelFunc: conv2dBackpropFilterLoop as unknown as KernelFunc,
+    });
   baseline = true;
 }

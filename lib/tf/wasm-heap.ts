@@ -62,10 +62,35 @@ export function wasmInternals(backend: unknown): WasmHeap {
   const b = backend as WasmBackendLike & { dataIdNextNumber?: number };
   const hit = cache.get(b);
   if (hit) return hit;
-  if (typeof b?.wasm?.tfjs?.registerTensor !== "function" || typeof b.wasm.cwrap !== "function" || typeof b.dataIdNextNumber !== "number")
-    throw new Error("lib/tf/wasm-heap: this tfjs-backend-wasm does not expose the internals these kernels need (written for 4.22)");
-  const rawMatMul = b.wasm.cwrap("BatchMatMul", null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
-  const rawAdd = b.wasm.cwrap("Add", null, ["number", "array", "number", "number", "array", "number", "number", "number"]);
+  if (
+    typeof b?.wasm?.tfjs?.registerTensor !== "function" ||
+    typeof b.wasm.cwrap !== "function" ||
+    typeof b.dataIdNextNumber !== "number"
+  )
+    throw new Error(
+      "lib/tf/wasm-heap: this tfjs-backend-wasm does not expose the internals these kernels need (written for 4.22)",
+    );
+  const rawMatMul = b.wasm.cwrap("BatchMatMul", null, [
+    "number",
+    "array",
+    "number",
+    "number",
+    "array",
+    "number",
+    "number",
+    "number",
+    "number",
+  ]);
+  const rawAdd = b.wasm.cwrap("Add", null, [
+    "number",
+    "array",
+    "number",
+    "number",
+    "array",
+    "number",
+    "number",
+    "number",
+  ]);
   const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
   const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
   const heap: WasmHeap = {

@@ -79,7 +79,8 @@ export function makeSumWasm(fallback: () => KernelFunc | undefined): KernelFunc 
     };
     const scratch = heap.alloc(Math.ceil(rows / 2) * cols);
     let n = rows;
-    if (n % 2 === 1) heap.f32(scratch + 4 * Math.floor(n / 2) * cols, cols).set(heap.f32(xAt + 4 * Math.floor(n / 2) * cols, cols));
+    if (n % 2 === 1)
+      heap.f32(scratch + 4 * Math.floor(n / 2) * cols, cols).set(heap.f32(xAt + 4 * Math.floor(n / 2) * cols, cols));
     n = half(xAt, scratch, n); // the input is read, never written
     while (n > 1) n = half(scratch, scratch, n);
     heap.f32(outAt, cols).set(heap.f32(scratch, cols));
@@ -95,7 +96,8 @@ export function makeSumWasm(fallback: () => KernelFunc | undefined): KernelFunc 
  * doubling `copyWithin`, both memcpy), from the last axis to the first. Other dtypes go to the stock kernel.
  */
 export function tileFloat32(src: Float32Array, shape: readonly number[], reps: readonly number[]): Float32Array {
-  if (reps.length !== shape.length) throw new Error(`Tile: reps has ${reps.length} entries for a rank-${shape.length} tensor`);
+  if (reps.length !== shape.length)
+    throw new Error(`Tile: reps has ${reps.length} entries for a rank-${shape.length} tensor`);
   let data = src;
   const dims = [...shape];
   for (let a = dims.length - 1; a >= 0; a--) {

@@ -77,7 +77,11 @@ export class WorkerHandle<A extends { type: string; id: number }, B extends obje
   }
 
   /** `call`, and check that the answer is of type `expect` (a worker answering another kind is a bug, said so). */
-  async request<T extends A["type"]>(body: B, expect: T, transfer: ArrayBuffer[] = []): Promise<Extract<A, { type: T }>> {
+  async request<T extends A["type"]>(
+    body: B,
+    expect: T,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Extract<A, { type: T }>> {
     const a = await this.call(body, transfer);
     if (a.type !== expect) throw new Error(`${this.label}: answered "${a.type}" where "${expect}" was expected`);
     return a as Extract<A, { type: T }>;
@@ -108,7 +112,8 @@ export async function startWorkers<R, A extends { type: string; id: number }, B 
           else if (m.type === "init-error") done(() => reject(new Error(`${name} could not start: ${m.message}`)));
         };
         const onError = (e: Error) => done(() => reject(new Error(`${name} could not start: ${e.message}`)));
-        const onExit = (code: number) => done(() => reject(new Error(`${name} could not start: it exited with code ${code}`)));
+        const onExit = (code: number) =>
+          done(() => reject(new Error(`${name} could not start: it exited with code ${code}`)));
         const done = (settle: () => void) => {
           worker.off("message", onMessage).off("error", onError).off("exit", onExit);
           settle();
@@ -129,7 +134,10 @@ export async function startWorkers<R, A extends { type: string; id: number }, B 
 }
 
 /** Stop workers: their pending calls reject with `why`, the threads end. */
-export async function stopWorkers<A extends { type: string; id: number }, B extends object>(handles: WorkerHandle<A, B>[], why = "was stopped by close()"): Promise<void> {
+export async function stopWorkers<A extends { type: string; id: number }, B extends object>(
+  handles: WorkerHandle<A, B>[],
+  why = "was stopped by close()",
+): Promise<void> {
   for (const h of handles) h.fail(why);
   await Promise.allSettled(handles.map((h) => h.worker.terminate()));
 }

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: the classic Jupyter page API (window.Jupyter) has no types
 /**
  * The notebooks in Jupyter's own UI (issue 13): Debian's classic Notebook server with the project's tslab kernel,
  * driven by playwright-core in Debian chromium. Opens notebook 01 (a copy, so the UI's autosave never touches the
@@ -15,7 +16,15 @@ import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+];
 const hasNotebook = spawnSync("jupyter", ["notebook", "--version"], { encoding: "utf8" }).status === 0;
 const skip = !fs.existsSync(CHROMIUM)
   ? `${CHROMIUM} is missing (apt-get install -y chromium)`
@@ -40,7 +49,19 @@ test("notebook 01 in Jupyter's UI: run all, edit α, rerun, the table changes", 
   fs.copyFileSync(path.join(ROOT, "notebooks", "01_styles.ipynb"), path.join(dir, "01_styles.ipynb"));
   const port = await freePort();
   const token = `t${Date.now()}`;
-  const server = spawn("jupyter", ["notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1", `--port=${port}`, `--NotebookApp.token=${token}`, `--notebook-dir=${ROOT}`], { stdio: ["ignore", "pipe", "pipe"] });
+  const server = spawn(
+    "jupyter",
+    [
+      "notebook",
+      "--no-browser",
+      "--allow-root",
+      "--ip=127.0.0.1",
+      `--port=${port}`,
+      `--NotebookApp.token=${token}`,
+      `--notebook-dir=${ROOT}`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let log = "";
   server.stdout!.on("data", (d) => (log += d));
   server.stderr!.on("data", (d) => (log += d));
@@ -54,10 +75,23 @@ test("notebook 01 in Jupyter's UI: run all, edit α, rerun, the table changes", 
     }
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     await page.goto(`http://127.0.0.1:${port}/notebooks/ui-test-notebooks/01_styles.ipynb?token=${token}`);
-    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.(), null, { timeout: 120_000 });
-    const idle = () => page.waitForFunction(() => (window as any).Jupyter.notebook.kernel_busy === false && !document.querySelector(".cell .input_prompt")?.textContent?.includes("*"), null, { timeout: 240_000 });
+    await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.(), null, {
+      timeout: 120_000,
+    });
+    const idle = () =>
+      page.waitForFunction(
+        () =>
+          (window as any).Jupyter.notebook.kernel_busy === false &&
+          !document.querySelector(".cell .input_prompt")?.textContent?.includes("*"),
+        null,
+        { timeout: 240_000 },
+      );
     await page.evaluate(() => (window as any).Jupyter.notebook.execute_all_cells());
-    await page.waitForFunction(() => [...document.querySelectorAll(".code_cell .input_prompt")].every((p) => !/\*/.test(p.textContent ?? "")), null, { timeout: 240_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".code_cell .input_prompt")].every((p) => !/\*/.test(p.textContent ?? "")),
+      null,
+      { timeout: 240_000 },
+    );
     await idle();
     const alphaCell = () =>
       page.evaluate(() => {
@@ -74,7 +108,11 @@ test("notebook 01 in Jupyter's UI: run all, edit α, rerun, the table changes", 
       cell.set_text(cell.get_text().replace("const ALPHA = 1;", "const ALPHA = 2;"));
       (window as any).Jupyter.notebook.execute_cells([i]);
     }, before.i);
-    await page.waitForFunction((i) => /α = 2/.test((window as any).Jupyter.notebook.get_cell(i).output_area.element[0].innerText), before.i, { timeout: 60_000 });
+    await page.waitForFunction(
+      (i) => /α = 2/.test((window as any).Jupyter.notebook.get_cell(i).output_area.element[0].innerText),
+      before.i,
+      { timeout: 60_000 },
+    );
     const after = await alphaCell();
     assert.notEqual(after.html, before.html, "the table changed");
     assert.match(after.html, /α = 2/);

@@ -5,7 +5,7 @@
  *   const styles = courseData("styles");
  *   test("…", { skip: styles.skip }, () => { loadStyles(styles.path!) … });
  */
-import { resolveData, type DatasetName } from "../../lib/paths";
+import { resolveData, type DatasetName } from "../../lib/common/paths";
 
 export function courseData(name: DatasetName): { path: string | null; skip: string | false } {
   try {

@@ -1,0 +1,3 @@
+/** Public API of lib/avatars: see README.md. */
+export * from "./avatar-render";
+export * from "./avatars";

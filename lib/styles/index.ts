@@ -1,0 +1,2 @@
+/** Public API of lib/styles: see README.md. */
+export * from "./styles";
