@@ -32,7 +32,7 @@ import {
   reconstructionTiles,
   selectImages,
   validationCurves,
-} from "../lib/report/charts";
+} from "../lib/report";
 import { loadModel, readModelMetadata } from "../lib/detector/checkpoint";
 import { chart, plotlyLoader } from "../lib/report/display";
 import { loadCached } from "../lib/detector/image-cache";

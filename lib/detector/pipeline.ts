@@ -23,7 +23,7 @@ import {
 } from "./detector";
 import { loadCached } from "./image-cache";
 import { gatherImages, splitPool } from "./pool";
-import { checkedPoolThreshold, type CheckedThreshold } from "./validation";
+import { checkedPoolThreshold, type CheckedThreshold } from "./thresholds";
 
 /** A run folder's best checkpoint, or the folder itself when it holds a model. */
 export function checkpointDir(p: string): string {

@@ -27,10 +27,19 @@
  *   allStrategies(valLabels, valScores).map((c) => [c.strategy, c.threshold, c.validation.f1])
  */
 import { checkLabelsScores, cumulativeCounts, metricsAtThreshold, type ThresholdMetrics } from "./metrics";
+import { POOL_SPILL_SHARE } from "./pool";
 
 export type StrategyName = "percentile" | "maxF1" | "maxYouden" | "targetTnr" | "targetTpr";
 
 export const STRATEGY_NAMES: readonly StrategyName[] = ["percentile", "maxF1", "maxYouden", "targetTnr", "targetTpr"];
+
+/**
+ * The rules that read no label, only unlabelled deployment scores (and, for the check, reference normals):
+ *   poolShare    flag the top `poolShare` of the unlabelled pool's scores (`poolChoice`, `deploymentThreshold`)
+ *   checkedPool  poolShare 5 %, unless the pool looks more anomalous than that; then the reference normals' 99th
+ *                percentile (`checkedPoolChoice`, `checkedPoolThreshold`; experiments/PROTOCOL-3.md)
+ */
+export type PoolRuleName = "poolShare" | "checkedPool";
 
 export interface ThresholdOptions {
   /** For "percentile": which percentile of the normal scores, in [0, 100]. Default 99. */
@@ -39,6 +48,8 @@ export interface ThresholdOptions {
   targetTnr?: number;
   /** For "targetTpr": the recall to reach on validation, in [0, 1]. Default 0.95. */
   targetTpr?: number;
+  /** For the pool rules: the share of the unlabelled pool flagged, in (0, 1). */
+  poolShare?: number;
 }
 
 export interface ThresholdChoice {
@@ -50,7 +61,12 @@ export interface ThresholdChoice {
   note?: string;
 }
 
-export const DEFAULT_OPTIONS: Required<ThresholdOptions> = { percentile: 99, targetTnr: 0.99, targetTpr: 0.95 };
+export const DEFAULT_OPTIONS: Required<ThresholdOptions> = {
+  percentile: 99,
+  targetTnr: 0.99,
+  targetTpr: 0.95,
+  poolShare: 0.05,
+};
 
 /** The q-th percentile (q in [0, 100]) with linear interpolation: `percentile([1, 2, 3, 4], 50)` → 2.5. */
 export function percentile(values: ArrayLike<number>, q: number): number {
@@ -268,4 +284,210 @@ export function allStrategies(
   options: ThresholdOptions = {},
 ): ThresholdChoice[] {
   return STRATEGY_NAMES.map((s) => chooseThreshold(s, labels, scores, options));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Choosing thresholds on validation
+
+/** One way to pick a threshold: a lib/thresholds strategy with its options, under a short id ("p99"). */
+export interface StrategySpec {
+  id: string;
+  strategy: StrategyName;
+  options?: ThresholdOptions;
+  /** What it means, for tables. */
+  label: string;
+}
+
+export const DEFAULT_STRATEGIES: readonly StrategySpec[] = [
+  { id: "p95", strategy: "percentile", options: { percentile: 95 }, label: "95th percentile of validation normals" },
+  { id: "p99", strategy: "percentile", options: { percentile: 99 }, label: "99th percentile of validation normals" },
+  { id: "maxF1", strategy: "maxF1", label: "best validation F1" },
+  { id: "maxYouden", strategy: "maxYouden", label: "best validation Youden J" },
+  {
+    id: "tnr95",
+    strategy: "targetTnr",
+    options: { targetTnr: 0.95 },
+    label: "smallest threshold with validation TNR ≥ 0.95",
+  },
+  {
+    id: "tnr99",
+    strategy: "targetTnr",
+    options: { targetTnr: 0.99 },
+    label: "smallest threshold with validation TNR ≥ 0.99",
+  },
+  {
+    id: "tpr95",
+    strategy: "targetTpr",
+    options: { targetTpr: 0.95 },
+    label: "largest threshold with validation TPR ≥ 0.95",
+  },
+];
+
+/** A strategy's choice on validation; `threshold` and `validation` are null when the strategy could not run (see note). */
+export interface StrategyChoice {
+  id: string;
+  strategy: StrategyName | PoolRuleName;
+  label: string;
+  options: ThresholdOptions;
+  threshold: number | null;
+  validation: ThresholdMetrics | null;
+  note?: string;
+}
+
+/**
+ * Every strategy on the validation set. Bad input (length mismatch, a label other than 0/1, a non-finite score) throws;
+ * a strategy that cannot run on this set (e.g. maxF1 without spills) becomes a choice with threshold null and its error
+ * as the note, so that one impossible strategy does not hide the others.
+ *   chooseThresholds(valLabels, valScores).map((c) => [c.id, c.threshold])
+ *   chooseThresholds(valLabels, valScores, { strategies: [{ id: "p99.5", strategy: "percentile", options: { percentile: 99.5 }, label: "…" }] })
+ */
+export function chooseThresholds(
+  validationLabels: ArrayLike<number>,
+  validationScores: ArrayLike<number>,
+  options: { strategies?: readonly StrategySpec[] } = {},
+): StrategyChoice[] {
+  checkLabelsScores(validationLabels, validationScores);
+  const specs = options.strategies ?? DEFAULT_STRATEGIES;
+  if (specs.length === 0) throw new Error("chooseThresholds: no strategies given");
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (seen.has(s.id)) throw new Error(`chooseThresholds: strategy id "${s.id}" is used twice`);
+    seen.add(s.id);
+  }
+  return specs.map((spec) => {
+    const base = { id: spec.id, strategy: spec.strategy, label: spec.label, options: { ...spec.options } };
+    try {
+      const c = chooseThreshold(spec.strategy, validationLabels, validationScores, spec.options);
+      const choice: StrategyChoice = { ...base, threshold: c.threshold, validation: c.validation };
+      if (c.note !== undefined) choice.note = c.note;
+      return choice;
+    } catch (e) {
+      return { ...base, threshold: null, validation: null, note: e instanceof Error ? e.message : String(e) };
+    }
+  });
+}
+
+/**
+ * The threshold of experiments/PROTOCOL-2.md as a strategy choice: flag the top `share` of the unlabelled pool's
+ * scores (no label read, so no validation metrics). Append it to `chooseThresholds`' list to report it beside the others:
+ *   [...chooseThresholds(valLabels, valScores), poolChoice(selectScores, 0.05)]   // id "pool5"
+ */
+export function poolChoice(unlabelledScores: ArrayLike<number>, share: number): StrategyChoice {
+  return {
+    id: `pool${+(share * 100).toFixed(2)}`,
+    strategy: "poolShare",
+    label: `top ${+(share * 100).toFixed(2)} % of the unlabelled pool's select part`,
+    options: { poolShare: share },
+    threshold: deploymentThreshold(unlabelledScores, share),
+    validation: null,
+  };
+}
+
+/**
+ * The primary threshold of experiments/PROTOCOL-3.md as a strategy choice (id "pool5"): the top 5 % of the pool, after
+ * checking that the pool looks like at most 5 % anomalies; else (or with no pool) the reference normals' 99th
+ * percentile. `note` says which rule was used and why.
+ *   [...chooseThresholds(valLabels, valScores), checkedPoolChoice(selectScores, heldOutNormalScores)]
+ */
+export function checkedPoolChoice(
+  unlabelledScores: ArrayLike<number> | null,
+  referenceNormalScores: ArrayLike<number>,
+): StrategyChoice {
+  const c = checkedPoolThreshold(unlabelledScores, referenceNormalScores);
+  return {
+    id: "pool5",
+    strategy: "checkedPool",
+    label:
+      c.rule === "pool5"
+        ? "top 5 % of the unlabelled pool's select part (checked)"
+        : "99th percentile of the reference normals (pool rule's check failed)",
+    options: c.rule === "pool5" ? { poolShare: POOL_SPILL_SHARE } : { percentile: REFERENCE_QUANTILE },
+    threshold: c.threshold,
+    validation: null,
+    note: c.reason,
+  };
+}
+
+/** The choice with this id, or an error listing the ids there are: `choiceById(choices, "p99").threshold`. */
+export function choiceById<T extends { id: string }>(choices: readonly T[], id: string): T {
+  const c = choices.find((x) => x.id === id);
+  if (!c) throw new Error(`no strategy "${id}"; there are ${choices.map((x) => x.id).join(", ")}`);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Threshold rules on unlabelled deployment images (no label read)
+
+/**
+ * A threshold calibrated on unlabelled deployment images: flag the top `maxSpillShare` of their scores. Its only
+ * assumption is a prior that spills are at most that share of wells; no label is read.
+ *
+ *   deploymentThreshold(unlabelledScores, 0.05)   // the 95th percentile of the unlabelled scores
+ */
+export function deploymentThreshold(unlabelled: ArrayLike<number>, maxSpillShare = 0.05): number {
+  if (!(maxSpillShare > 0 && maxSpillShare < 1))
+    throw new Error(`deploymentThreshold: maxSpillShare must be in (0, 1), got ${maxSpillShare}`);
+  if (unlabelled.length === 0) throw new Error("deploymentThreshold: no unlabelled scores");
+  return percentile(unlabelled, 100 * (1 - maxSpillShare));
+}
+
+/** The reference-normal quantile the checked pool rule falls back to (PROTOCOL-3.md). */
+export const REFERENCE_QUANTILE = 99;
+
+export interface CheckedThreshold {
+  threshold: number;
+  /** "pool5" when the pool's top share was flagged; "referenceQuantile" when the rule fell back. */
+  rule: "pool5" | "referenceQuantile";
+  /** Share of pool images scoring above every reference normal: a label-free estimate of the pool's anomalous share (null without a pool). */
+  estimatedAnomalousShare: number | null;
+  /** One sentence for logs and reports: which rule, and why. */
+  reason: string;
+}
+
+/**
+ * The primary threshold of PROTOCOL-3.md: flag the top `maxSpillShare` of the unlabelled pool's scores (pool5), after
+ * checking the rule's one assumption, that at most that share of the pool is anomalous. The share of pool images
+ * scoring above *every* reference normal estimates the anomalous share without labels (a pool of normals like the
+ * references puts about 1/(references + 1) of its images there). When it exceeds `maxSpillShare`, or when there is no
+ * pool, the threshold is the `REFERENCE_QUANTILE`th percentile of the reference normals' scores, and `reason` says so.
+ *
+ *   checkedPoolThreshold(selectScores, heldOutNormalScores)   // { threshold, rule: "pool5", estimatedAnomalousShare: 0.03, reason }
+ *   checkedPoolThreshold(null, heldOutNormalScores)           // rule "referenceQuantile": no pool
+ */
+export function checkedPoolThreshold(
+  pool: ArrayLike<number> | null,
+  reference: ArrayLike<number>,
+  maxSpillShare = POOL_SPILL_SHARE,
+): CheckedThreshold {
+  if (reference.length === 0) throw new Error("checkedPoolThreshold: no reference normal scores");
+  const ref = Array.from(reference);
+  if (ref.some((v) => !Number.isFinite(v)))
+    throw new Error("checkedPoolThreshold: a reference normal score is NaN or infinite");
+  const fallback = percentile(ref, REFERENCE_QUANTILE);
+  const q = `the ${REFERENCE_QUANTILE}th percentile of ${ref.length} reference normals`;
+  if (pool === null || pool.length === 0)
+    return {
+      threshold: fallback,
+      rule: "referenceQuantile",
+      estimatedAnomalousShare: null,
+      reason: `no unlabelled pool: threshold at ${q}`,
+    };
+  const values = Array.from(pool).filter(Number.isFinite);
+  if (values.length === 0) throw new Error("checkedPoolThreshold: no finite pool scores");
+  const top = Math.max(...ref);
+  const share = values.filter((v) => v > top).length / values.length;
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  if (share > maxSpillShare)
+    return {
+      threshold: fallback,
+      rule: "referenceQuantile",
+      estimatedAnomalousShare: share,
+      reason: `${pct(share)} of the ${values.length} pool images score above every reference normal, more than the ${pct(maxSpillShare)} the pool rule assumes: threshold at ${q} instead`,
+    };
+  return {
+    threshold: deploymentThreshold(values, maxSpillShare),
+    rule: "pool5",
+    estimatedAnomalousShare: share,
+    reason: `${pct(share)} of the ${values.length} pool images score above every reference normal (at most ${pct(maxSpillShare)} assumed): the top ${pct(maxSpillShare)} of the pool is flagged`,
+  };
 }

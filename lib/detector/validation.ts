@@ -14,7 +14,7 @@ import { reconstruct } from "./predict";
 import { type ScoreName, type ScoreOptions, scoreBatch } from "./scores";
 import { type AnomalyKind, syntheticAnomalies } from "./synthetic";
 import { percentile } from "./thresholds";
-import { gatherImages, POOL_SPILL_SHARE } from "./pool";
+import { gatherImages } from "./pool";
 
 export interface ValidationSuite {
   normals: Float32Array;
@@ -138,19 +138,6 @@ export function scoreShift(heldOutNormals: ArrayLike<number>, deployment: ArrayL
   });
 }
 
-/**
- * A threshold calibrated on unlabelled deployment images: flag the top `maxSpillShare` of their scores. Its only
- * assumption is a prior that spills are at most that share of wells; no label is read.
- *
- *   deploymentThreshold(unlabelledScores, 0.05)   // the 95th percentile of the unlabelled scores
- */
-export function deploymentThreshold(unlabelled: ArrayLike<number>, maxSpillShare = 0.05): number {
-  if (!(maxSpillShare > 0 && maxSpillShare < 1))
-    throw new Error(`deploymentThreshold: maxSpillShare must be in (0, 1), got ${maxSpillShare}`);
-  if (unlabelled.length === 0) throw new Error("deploymentThreshold: no unlabelled scores");
-  return percentile(unlabelled, 100 * (1 - maxSpillShare));
-}
-
 export interface PoolSummary extends ScoreSummary {
   /** Mean of proliv-vs-pool and synthetic-on-pool AUROC: the selection value of experiments/PROTOCOL-2.md. */
   selection: number;
@@ -192,65 +179,4 @@ export async function poolValidation(
   const suite = poolSuite(pool, proliv, shape, options);
   const rows = await summarizeValidation(model, suite, shape, scores, options.scoreOptions);
   return rows.map((r) => ({ ...r, selection: (r.aurocProliv + r.aurocSynthetic) / 2 }));
-}
-
-/** The reference-normal quantile the checked pool rule falls back to (PROTOCOL-3.md). */
-export const REFERENCE_QUANTILE = 99;
-
-export interface CheckedThreshold {
-  threshold: number;
-  /** "pool5" when the pool's top share was flagged; "referenceQuantile" when the rule fell back. */
-  rule: "pool5" | "referenceQuantile";
-  /** Share of pool images scoring above every reference normal: a label-free estimate of the pool's anomalous share (null without a pool). */
-  estimatedAnomalousShare: number | null;
-  /** One sentence for logs and reports: which rule, and why. */
-  reason: string;
-}
-
-/**
- * The primary threshold of PROTOCOL-3.md: flag the top `maxSpillShare` of the unlabelled pool's scores (pool5), after
- * checking the rule's one assumption, that at most that share of the pool is anomalous. The share of pool images
- * scoring above *every* reference normal estimates the anomalous share without labels (a pool of normals like the
- * references puts about 1/(references + 1) of its images there). When it exceeds `maxSpillShare`, or when there is no
- * pool, the threshold is the `REFERENCE_QUANTILE`th percentile of the reference normals' scores, and `reason` says so.
- *
- *   checkedPoolThreshold(selectScores, heldOutNormalScores)   // { threshold, rule: "pool5", estimatedAnomalousShare: 0.03, reason }
- *   checkedPoolThreshold(null, heldOutNormalScores)           // rule "referenceQuantile": no pool
- */
-export function checkedPoolThreshold(
-  pool: ArrayLike<number> | null,
-  reference: ArrayLike<number>,
-  maxSpillShare = POOL_SPILL_SHARE,
-): CheckedThreshold {
-  if (reference.length === 0) throw new Error("checkedPoolThreshold: no reference normal scores");
-  const ref = Array.from(reference);
-  if (ref.some((v) => !Number.isFinite(v)))
-    throw new Error("checkedPoolThreshold: a reference normal score is NaN or infinite");
-  const fallback = percentile(ref, REFERENCE_QUANTILE);
-  const q = `the ${REFERENCE_QUANTILE}th percentile of ${ref.length} reference normals`;
-  if (pool === null || pool.length === 0)
-    return {
-      threshold: fallback,
-      rule: "referenceQuantile",
-      estimatedAnomalousShare: null,
-      reason: `no unlabelled pool: threshold at ${q}`,
-    };
-  const values = Array.from(pool).filter(Number.isFinite);
-  if (values.length === 0) throw new Error("checkedPoolThreshold: no finite pool scores");
-  const top = Math.max(...ref);
-  const share = values.filter((v) => v > top).length / values.length;
-  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-  if (share > maxSpillShare)
-    return {
-      threshold: fallback,
-      rule: "referenceQuantile",
-      estimatedAnomalousShare: share,
-      reason: `${pct(share)} of the ${values.length} pool images score above every reference normal, more than the ${pct(maxSpillShare)} the pool rule assumes: threshold at ${q} instead`,
-    };
-  return {
-    threshold: deploymentThreshold(values, maxSpillShare),
-    rule: "pool5",
-    estimatedAnomalousShare: share,
-    reason: `${pct(share)} of the ${values.length} pool images score above every reference normal (at most ${pct(maxSpillShare)} assumed): the top ${pct(maxSpillShare)} of the pool is flagged`,
-  };
 }

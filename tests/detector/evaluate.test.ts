@@ -5,26 +5,28 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import {
-  poolChoice,
-  chooseThresholds,
   choiceById,
-  comparisonTable,
-  conclusions,
-  confusionFrame,
+  chooseThresholds,
   downsampleCurve,
   evaluateOnTest,
   histogramData,
   misclassified,
+  poolChoice,
   predictedVsActual,
   quantileGrid,
   scoreEvaluation,
   scoreSet,
+  type StrategySpec,
+} from "../../lib/detector";
+import {
+  comparisonTable,
+  conclusions,
+  confusionFrame,
+  type EvaluationReport,
   SEED_RESULTS,
   strategyTable,
   writeEvaluation,
-  type EvaluationReport,
-  type StrategySpec,
-} from "../../lib/detector/evaluate";
+} from "../../lib/report";
 import { frameTable } from "../../lib/report/display";
 import { reconstruct } from "../../lib/detector/predict";
 import { scoreBatch } from "../../lib/detector/scores";

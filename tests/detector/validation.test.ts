@@ -7,7 +7,7 @@ import {
   deploymentThreshold,
   scoreShift,
   type ScoreSummary,
-} from "../../lib/detector/validation";
+} from "../../lib/detector";
 import { addDefect, syntheticAnomalies } from "../../lib/detector/synthetic";
 import { mulberry32 } from "../../lib/common/random";
 

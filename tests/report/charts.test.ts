@@ -20,7 +20,7 @@ import {
   selectImages,
   toPng,
   validationCurves,
-} from "../../lib/report/charts";
+} from "../../lib/report";
 import { metricsVsThreshold, prCurve, rocCurve } from "../../lib/detector/metrics";
 import type { EpochRecord } from "../../lib/detector/train";
 
