@@ -75,7 +75,7 @@ function checkCategory(source: string, name: string, options: unknown[], counts:
   return { name, options: options as string[], counts: counts as number[] };
 }
 
-/** Pairs `styles` (category -> options) with `styles_count` (category -> counts), as the course's styles.py has them. */
+/** Pairs `styles` (category -> options) with `styles_count` (category -> counts), as the course's styles.py does. */
 function fromPairs(source: string, styles: [string, unknown][], counts: [string, unknown][]): StyleData {
   const countsByName = new Map(counts);
   const stylesByName = new Map(styles);
@@ -352,7 +352,8 @@ export function fitStyles(data: StyleData, options: ModelOptions = {}): StyleMod
     const denominator = total + alpha * c.options.length;
     if (denominator === 0)
       throw new Error(
-        `${data.source}: category "${c.name}" has zero total count and alpha = 0, so its probabilities are 0/0; use alpha > 0`,
+        `${data.source}: category "${c.name}" has zero total count and alpha = 0, ` +
+          "so its probabilities are 0/0; use alpha > 0",
       );
     return {
       ...c,
@@ -376,7 +377,8 @@ export function fitStyles(data: StyleData, options: ModelOptions = {}): StyleMod
     for (const option of rule.undefinedWhen)
       if (!categories[parent].options.includes(option))
         throw new Error(
-          `${where}: "${option}" is not an option of "${rule.parent}" (options: ${categories[parent].options.join(", ")})`,
+          `${where}: "${option}" is not an option of "${rule.parent}" ` +
+            `(options: ${categories[parent].options.join(", ")})`,
         );
     categories[child] = { ...categories[child], parent, undefinedWhen: new Set(rule.undefinedWhen) };
   }
@@ -505,6 +507,11 @@ export function* styleGenerator(model: StyleModel, seed: number): Generator<Scor
     const style = sampleStyle(model, random);
     yield { style, probability: styleProbability(model, style) };
   }
+}
+
+/** The first n styles of styleGenerator(model, seed), without their probabilities. */
+export function sampleStyles(model: StyleModel, seed: number, n: number): Style[] {
+  return take(styleGenerator(model, seed), n).map((s) => s.style);
 }
 
 /** The first n items of an iterable (e.g. of styleGenerator). */

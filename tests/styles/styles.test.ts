@@ -92,7 +92,8 @@ function coursePy(data: StyleData): string {
       })
       .join("") +
     "}";
-  return `${block("styles", (c) => c.options.map((o) => `'${o}'`))}\n\n${block("styles_count", (c) => c.counts.map(String))}`;
+  const styles = block("styles", (c) => c.options.map((o) => `'${o}'`));
+  return `${styles}\n\n${block("styles_count", (c) => c.counts.map(String))}`;
 }
 
 // --- the figures --------------------------------------------------------------------------------------------
