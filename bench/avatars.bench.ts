@@ -73,13 +73,15 @@ async function main() {
     `${set.images.length} images ${set.width}×${set.height} RGBA, ${set.width * set.height * 4} pixel-channels`,
   );
   console.log(
-    `${pad("stage", 34)}${"ms".padStart(9)}${"rss MB".padStart(9)}${"heap MB".padStart(9)}${"arrayBuf MB".padStart(13)}`,
+    `${pad("stage", 34)}${"ms".padStart(9)}${"rss MB".padStart(9)}` +
+      `${"heap MB".padStart(9)}${"arrayBuf MB".padStart(13)}`,
   );
   for (const r of rows)
     console.log(`${pad(r.stage, 34)}${num(r.ms, 9)}${num(r.rss, 9)}${num(r.heap, 9)}${num(r.arrayBuffers, 13)}`);
   const pc = model.offsets.length - 1;
   console.log(
-    `model arrays: ${(modelBytes(model) / MB).toFixed(1)} MB (images ${((pc * set.images.length) / MB).toFixed(1)} MB, ` +
+    `model arrays: ${(modelBytes(model) / MB).toFixed(1)} MB ` +
+      `(images ${((pc * set.images.length) / MB).toFixed(1)} MB, ` +
       `${model.values.length} distinct values = ${(model.values.length / pc).toFixed(2)} per pixel-channel); ` +
       `a 256-bin Uint32 histogram per pixel-channel would be ${((pc * 256 * 4) / MB).toFixed(0)} MB`,
   );

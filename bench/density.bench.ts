@@ -39,14 +39,16 @@ async function main() {
   }
   const n = train.length / per;
   console.log(
-    `backend ${backend}; model ${fs.existsSync(modelDir) ? modelDir : "fresh default"}; ${n} training images from ${source}`,
+    `backend ${backend}; model ${fs.existsSync(modelDir) ? modelDir : "fresh default"}; ` +
+      `${n} training images from ${source}`,
   );
   const adapt = reference.subarray(0, Math.floor(reference.length / per / 2) * per);
   let t = performance.now();
   const det = await fitDetector(model, shape, { train, reference, adapt: null });
   const fitSeconds = (performance.now() - t) / 1000;
   console.log(
-    `fit (features of ${n} images + Gaussian + fusion scales): ${fitSeconds.toFixed(2)} s (target ≤ 30 s) ${fitSeconds <= 30 ? "✔" : "✖"}`,
+    `fit (features of ${n} images + Gaussian + fusion scales): ${fitSeconds.toFixed(2)} s ` +
+      `(target ≤ 30 s) ${fitSeconds <= 30 ? "✔" : "✖"}`,
   );
   const withPool = await fitDetector(model, shape, { train: train.subarray(0, 2000 * per), reference, adapt });
   const images = train.subarray(0, Math.min(n, process.env.BENCH_QUICK ? 500 : 3000) * per);
@@ -72,7 +74,8 @@ async function main() {
   for (const [label, names] of rows) {
     const s = names === rows[0][1] ? base : await time(names);
     console.log(
-      `  ${label.padEnd(36)} ${s.toFixed(3)} s  ${(m / s).toFixed(0)} img/s  ${(s / base).toFixed(3)}× reconstruction alone`,
+      `  ${label.padEnd(36)} ${s.toFixed(3)} s  ${(m / s).toFixed(0)} img/s  ` +
+        `${(s / base).toFixed(3)}× reconstruction alone`,
     );
   }
   void det;

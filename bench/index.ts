@@ -4,7 +4,8 @@
  *   npm run bench                 # all
  *   npm run bench -- train        # only benchmarks whose file name contains "train"
  *   npm run bench -- train --vs-torch   # extra flags are passed through to each benchmark
- *   npm run bench -- train-speed --backends wasm --vs-torch   # filters come first; after the first flag, all is passed on
+ *   npm run bench -- train-speed --backends wasm --vs-torch   # filters come first; after the first flag,
+ *                                                             # all is passed on
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,8 +23,10 @@ if (args.includes("--help") || args.includes("-h")) {
     .filter((f) => f.endsWith(".bench.ts"))
     .sort();
   console.log(
-    `usage: npm run bench -- [name filter…] [--flag value…]\n\nRuns the benchmarks in bench/ whose file name contains a filter (all without one), one process each.\n` +
-      `Everything from the first --flag on is passed to each benchmark (e.g. --vs-torch, --backends wasm).\n\nbenchmarks:\n${all.map((f) => `  ${f.replace(/\.bench\.ts$/, "")}`).join("\n")}`,
+    "usage: npm run bench -- [name filter…] [--flag value…]\n\n" +
+      "Runs the benchmarks in bench/ whose file name contains a filter (all without one), one process each.\n" +
+      "Everything from the first --flag on is passed to each benchmark (e.g. --vs-torch, --backends wasm).\n\n" +
+      `benchmarks:\n${all.map((f) => `  ${f.replace(/\.bench\.ts$/, "")}`).join("\n")}`,
   );
   process.exit(0);
 }

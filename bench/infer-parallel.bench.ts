@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     const images = new Float32Array(count * per);
     for (let i = 0; i < images.length; i++) images[i] = Math.random();
     console.log(
-      `model ${shape.join("×")}, filters ${DEFAULT_MODEL.filters.join("/")}; ${count} images, batch ${batch}, best of ${reps}; ` +
+      `model ${shape.join("×")}, filters ${DEFAULT_MODEL.filters.join("/")}; ` +
+        `${count} images, batch ${batch}, best of ${reps}; ` +
         `backend ${backend}; ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(2)} (1 min)`,
     );
 

@@ -70,7 +70,8 @@ async function main() {
     const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { encoding: "utf8" });
     if (probe.status !== 0)
       console.log(
-        "PyTorch is not importable by /usr/bin/python3: install it with `apt-get install -y python3-torch libopenblas0-pthread`",
+        "PyTorch is not importable by /usr/bin/python3: " +
+          "install it with `apt-get install -y python3-torch libopenblas0-pthread`",
       );
     else {
       const r = spawnSync(
@@ -135,7 +136,9 @@ async function main() {
       const rss = Number(r.stderr.trim().split("\n").pop());
       const n = fs.readFileSync(out, "utf8").trim().split("\n").length - 1;
       console.log(
-        `npm run score on ${n} crops of train/, --runtime ${runtime}: ${s.toFixed(1)} s, ${(n / s).toFixed(0)} img/s end to end (decode and start-up included), peak RSS ${(rss / 1024).toFixed(0)} MB`,
+        `npm run score on ${n} crops of train/, --runtime ${runtime}: ${s.toFixed(1)} s, ` +
+          `${(n / s).toFixed(0)} img/s end to end (decode and start-up included), ` +
+          `peak RSS ${(rss / 1024).toFixed(0)} MB`,
       );
       rows[runtime] = fs
         .readFileSync(out, "utf8")
@@ -149,7 +152,8 @@ async function main() {
       ...a.map((r, i) => Math.abs(Number(r[1]) - Number(b[i][1])) / Math.max(1, Math.abs(Number(b[i][1])))),
     );
     console.log(
-      `onnx vs tfjs on the same ${a.length} crops: largest relative score difference ${rel.toExponential(2)}, labels that differ: ${a.filter((r, i) => r[2] !== b[i][2]).length}`,
+      `onnx vs tfjs on the same ${a.length} crops: largest relative score difference ${rel.toExponential(2)}, ` +
+        `labels that differ: ${a.filter((r, i) => r[2] !== b[i][2]).length}`,
     );
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Metrics speed on 10,000 items (moved here from a timed unit test): AUROC, average precision and a 200-threshold sweep.
+ * Metrics speed on 10,000 items (moved here from a timed unit test): AUROC, average precision and a 200-threshold
+ * sweep.
  *
  *   npm run bench -- metrics
  */

@@ -1,7 +1,8 @@
 /**
  * Profile one training step of the project's autoencoder, kernel by kernel.
  *
- *   node --import tsx bench/profile.ts --backend wasm --height 32 --width 48 --channels 3 --filters 32,64,128 --batch 64
+ *   node --import tsx bench/profile.ts --backend wasm --height 32 --width 48 --channels 3 --filters 32,64,128 \
+ *     --batch 64
  *   node --import tsx bench/profile.ts --backend cpu --preset small --steps 2
  *   (--clock wall|cpu: cpu, the default, counts only this process's CPU time, so other work on the machine does
  *   not inflate the numbers; --top N rows; --baseline: tfjs's own kernels plus a plain-loop Conv2DBackpropFilter,
@@ -11,7 +12,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendName } from "../lib/tf/backend";
-import { formatProfile, modelArgs, profileTrainStep, type Clock } from "../lib/tf/profile";
+import { formatProfile, profileTrainStep, type Clock } from "../lib/tf/profile";
+import { modelArgs } from "./model-args";
 import { useBaselineKernels } from "../lib/tf/kernels";
 import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
 
@@ -30,7 +32,8 @@ async function main() {
     console.log("kernels: baseline (tfjs's own, plus a plain-loop Conv2DBackpropFilter on wasm)");
   }
   console.log(
-    `model ${cfg.height}×${cfg.width}×${cfg.channels}, filters ${cfg.filters.join("/")}, batch ${cfg.batch}, backend ${backend}`,
+    `model ${cfg.height}×${cfg.width}×${cfg.channels}, filters ${cfg.filters.join("/")}, ` +
+      `batch ${cfg.batch}, backend ${backend}`,
   );
   const model = buildAutoencoder(cfg);
   const x = tf.randomUniform([cfg.batch, cfg.height, cfg.width, cfg.channels], 0, 1, "float32", 7);

@@ -21,7 +21,7 @@
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/tf/backend";
-import { modelArgs } from "../lib/tf/profile";
+import { modelArgs } from "./model-args";
 import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
 import { mulberry32 } from "../lib/common/random";
 import { ParallelTrainer, type StepTimes } from "../lib/detector/parallel-train";
@@ -69,7 +69,8 @@ async function main(): Promise<void> {
   const batches = [0, 1, 2].map(() => Float32Array.from({ length: cfg.batch * per }, () => rand()));
   const probe = buildAutoencoder(cfg);
   console.log(
-    `model ${shape.join("×")}, filters ${cfg.filters.join("/")} (${probe.countParams()} weights), batch ${cfg.batch}; ` +
+    `model ${shape.join("×")}, filters ${cfg.filters.join("/")} (${probe.countParams()} weights), ` +
+      `batch ${cfg.batch}; ` +
       `${warmup} warm-up + ${steps} timed steps; backend ${backend}; ` +
       `${os.availableParallelism()} cores, load average ${os
         .loadavg()
@@ -117,7 +118,9 @@ async function main(): Promise<void> {
         perSecond: (steps * cfg.batch) / r.seconds,
         cores: r.cpu / r.seconds,
         lossDiff: Math.max(...r.losses.map((l, i) => Math.abs(l - single.losses[i]) / Math.abs(single.losses[i]))),
-        split: `${compute.toFixed(0)} / ${reduce.toFixed(1)} / ${apply.toFixed(1)} / ${(total - compute - reduce - apply).toFixed(1)}`,
+        split:
+          `${compute.toFixed(0)} / ${reduce.toFixed(1)} / ${apply.toFixed(1)} / ` +
+          `${(total - compute - reduce - apply).toFixed(1)}`,
         note: `open ${openSeconds.toFixed(1)} s`,
       });
     } finally {

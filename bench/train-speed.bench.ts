@@ -5,7 +5,8 @@
  *   node --expose-gc --import tsx bench/train-speed.bench.ts                       # 32×48×3, 32/64/128, batch 64
  *   node --expose-gc --import tsx bench/train-speed.bench.ts --vs-torch
  *   node --expose-gc --import tsx bench/train-speed.bench.ts --preset small        # 64×64×1, 16/32/64, batch 32
- *   node --expose-gc --import tsx bench/train-speed.bench.ts --height 64 --width 64 --channels 3 --filters 32,64,128 --batch 64
+ *   node --expose-gc --import tsx bench/train-speed.bench.ts --height 64 --width 64 --channels 3 --filters 32,64,128 \
+ *     --batch 64
  *   (--steps N timed training steps, --backends wasm,cpu to choose, --infer-batch N, --torch-threads 2,1,
  *    --workers N worker threads for the extra "wasm, N workers" row, default one per core; 0 leaves it out)
  *
@@ -23,7 +24,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_ORDER, initBackend, type BackendName } from "../lib/tf/backend";
-import { modelArgs } from "../lib/tf/profile";
+import { modelArgs } from "./model-args";
 import { buildAutoencoder, DEFAULT_MODEL } from "../lib/detector/model";
 import { ParallelTrainer } from "../lib/detector/parallel-train";
 import { ReconstructPool } from "../lib/detector/parallel-reconstruct";
@@ -232,21 +233,25 @@ async function main() {
     }
     if (torch.some((t) => t.backend.includes("reference BLAS")))
       console.log(
-        "note: PyTorch loaded Debian's reference BLAS (slow ConvTranspose2d); `apt-get install -y libopenblas0-pthread` for a fair comparison",
+        "note: PyTorch loaded Debian's reference BLAS (slow ConvTranspose2d); " +
+          "`apt-get install -y libopenblas0-pthread` for a fair comparison",
       );
   }
   const f = (v: number | undefined, w = 8) => (v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(1)).padStart(w);
   console.log(
-    `${"backend".padEnd(44)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"infer img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"peak RSS MB".padStart(11)}`,
+    `${"backend".padEnd(44)} ${"train img/s".padStart(11)} ${"per CPU-s".padStart(9)} ` +
+      `${"infer img/s".padStart(11)} ${"per CPU-s".padStart(9)} ${"peak RSS MB".padStart(11)}`,
   );
   for (const r of rows)
     console.log(
-      `${r.backend.padEnd(44)} ${f(r.train, 11)} ${f(r.trainCpu, 9)} ${f(r.infer, 11)} ${f(r.inferCpu, 9)} ${f(r.rssMb, 11)}`,
+      `${r.backend.padEnd(44)} ${f(r.train, 11)} ${f(r.trainCpu, 9)} ` +
+        `${f(r.infer, 11)} ${f(r.inferCpu, 9)} ${f(r.rssMb, 11)}`,
     );
   for (const wasm of rows.filter((r) => r.backend.startsWith("wasm")))
     for (const t of torch)
       console.log(
-        `${wasm.backend} / ${t.backend}: train ${(wasm.train / t.train).toFixed(2)}× (per CPU-s ${(wasm.trainCpu / t.trainCpu).toFixed(2)}×), ` +
+        `${wasm.backend} / ${t.backend}: train ${(wasm.train / t.train).toFixed(2)}× ` +
+          `(per CPU-s ${(wasm.trainCpu / t.trainCpu).toFixed(2)}×), ` +
           `inference ${(wasm.infer / t.infer).toFixed(2)}× (per CPU-s ${(wasm.inferCpu / t.inferCpu).toFixed(2)}×)`,
       );
 }

@@ -18,7 +18,8 @@ async function profile(label: string, blocks: "plain" | "bn-leaky") {
   const p = await profileTrainStep(model, x, { steps: 2, clock: "cpu" });
   const tile = p.rows.filter((r) => r.kernel === "Tile").reduce((s, r) => s + r.ms, 0);
   console.log(
-    `\n=== ${label}: step ${p.stepMs.toFixed(0)} ms (${((64 * 1000) / p.stepMs).toFixed(0)} img/s), Tile ${tile.toFixed(0)} ms = ${((100 * tile) / p.kernelMs).toFixed(1)} % of kernel time`,
+    `\n=== ${label}: step ${p.stepMs.toFixed(0)} ms (${((64 * 1000) / p.stepMs).toFixed(0)} img/s), ` +
+      `Tile ${tile.toFixed(0)} ms = ${((100 * tile) / p.kernelMs).toFixed(1)} % of kernel time`,
   );
   console.log(formatProfile(p).split("\n").slice(0, 8).join("\n"));
   x.dispose();

@@ -20,7 +20,8 @@ async function summary(name: string, files: string[]) {
     .slice(0, 6)
     .map(([k, v]) => `${k} ${((100 * v) / files.length).toFixed(1)} %`);
   console.log(
-    `${name}: ${files.length} images, mean ${(w / files.length).toFixed(1)}×${(h / files.length).toFixed(1)} px; most common ${top.join(", ")}`,
+    `${name}: ${files.length} images, mean ${(w / files.length).toFixed(1)}×${(h / files.length).toFixed(1)} px; ` +
+      `most common ${top.join(", ")}`,
   );
 }
 

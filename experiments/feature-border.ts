@@ -4,7 +4,8 @@
  * AUROC of proliv spills vs held-out normals, proliv vs the pool's select images (unlabelled), and held-out normals vs
  * select images (how far the deployment images sit from the training normals). No test label is read.
  *
- *   node --import tsx experiments/feature-border.ts [model folder, default models/wells-ae] > experiments/feature-border.log
+ *   node --import tsx experiments/feature-border.ts [model folder, default models/wells-ae] \
+ *     > experiments/feature-border.log
  * (The amendment's figures came from the plain AE of protocol 2, the model folder before this stop's promotion:
  *  `git show 64ad06a:models/wells-ae/…`.)
  */
@@ -33,7 +34,8 @@ const au = (neg: Float32Array, pos: Float32Array) =>
     pro = gatherImages(ds.trainData.validation.data, per, idx(1));
   const sel = (await loadCached(splitPool(ds.list.test).select, ds.size)).data; // images only
   console.log(
-    `model ${dir}; ${ds.trainData.train.length / per} train, ${idx(0).length} held-out normals, ${idx(1).length} proliv, ${sel.length / per} select images`,
+    `model ${dir}; ${ds.trainData.train.length / per} train, ${idx(0).length} held-out normals, ` +
+      `${idx(1).length} proliv, ${sel.length / per} select images`,
   );
   for (const border of [0, 0.125, 0.25]) {
     const f = async (x: Float32Array) => imageFeatures(model, x, shape, { border });
@@ -60,7 +62,8 @@ const au = (neg: Float32Array, pos: Float32Array) =>
       const g = fitGaussian(sub(ft), { fittedOn: "train part", border });
       const [sr, sp, ss] = [mahalanobis(g, sub(fr)), mahalanobis(g, sub(fp)), mahalanobis(g, sub(fs))];
       console.log(
-        `border ${border} ${layers.join("+").padEnd(24)} features ${String(g.kept.length).padStart(3)}  proliv vs held-out ${au(sr, sp)}  proliv vs select ${au(ss, sp)}  held-out vs select ${au(sr, ss)}`,
+        `border ${border} ${layers.join("+").padEnd(24)} features ${String(g.kept.length).padStart(3)}  ` +
+          `proliv vs held-out ${au(sr, sp)}  proliv vs select ${au(ss, sp)}  held-out vs select ${au(sr, ss)}`,
       );
     }
   }

@@ -1,5 +1,7 @@
-// Experiment (README "Experiments"): per-image, per-channel standardisation (x - mean) / (4 std) + 0.5, clipped to [0, 1].
-// Run: node --import tsx experiments/per-image-standardisation.ts 12   (writes scratch/norm-32x48; output: per-image-standardisation.log)
+// Experiment (README "Experiments"): per-image, per-channel standardisation (x - mean) / (4 std) + 0.5, clipped to
+// [0, 1].
+// Run: node --import tsx experiments/per-image-standardisation.ts 12
+//   (writes scratch/norm-32x48; output: per-image-standardisation.log)
 import { prepareWells } from "../lib/detector/dataset";
 import { trainAutoencoder } from "../lib/detector/train";
 import { initBackend } from "../lib/tf/backend";

@@ -17,12 +17,15 @@ const low = below.filter((b) => b < 0.9).sort((a, b) => a - b);
 const ceiling = (low.reduce((a, b) => a + b, 0) + (below.length - low.length)) / below.length;
 const h = e.scores.find((s: { score: string }) => s.score === score).test.histogram;
 console.log(
-  `${e.testPart ? "report part" : "test"}: ${normals.length} normals, ${spills.length} spills, score ${score}, AUROC ${auroc.toFixed(4)}`,
+  `${e.testPart ? "report part" : "test"}: ${normals.length} normals, ${spills.length} spills, ` +
+    `score ${score}, AUROC ${auroc.toFixed(4)}`,
 );
 console.log(
-  `spills outscored by 10 % or more of the normals: ${low.length} (share of normals below each: ${low.map((b) => b.toFixed(3)).join(", ")})`,
+  `spills outscored by 10 % or more of the normals: ${low.length} ` +
+    `(share of normals below each: ${low.map((b) => b.toFixed(3)).join(", ")})`,
 );
 console.log(
-  `lowest histogram bin: ${h.spill[0]} of ${spills.length} spills, ${((100 * h.normal[0]) / normals.length).toFixed(1)} % of the normals`,
+  `lowest histogram bin: ${h.spill[0]} of ${spills.length} spills, ` +
+    `${((100 * h.normal[0]) / normals.length).toFixed(1)} % of the normals`,
 );
 console.log(`AUROC if every other spill were ranked above every normal: ${ceiling.toFixed(4)}`);

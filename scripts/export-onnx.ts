@@ -32,7 +32,8 @@ async function main() {
   const model = await loadModel(dir);
   const check = await writeOnnxChecked(model, out);
   console.log(
-    `wrote ${out} (${(fs.statSync(out).size / 1024).toFixed(0)} kB); largest difference from tfjs on ${check.images} random images: ${check.maxDiff.toExponential(2)}`,
+    `wrote ${out} (${(fs.statSync(out).size / 1024).toFixed(0)} kB); ` +
+      `largest difference from tfjs on ${check.images} random images: ${check.maxDiff.toExponential(2)}`,
   );
 }
 

@@ -172,7 +172,8 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(
-      `${(e as Error).message.replace(/\. To specify a positional.*$/s, "")} (npm run ${spec.name} -- --help lists the options)`,
+      `${(e as Error).message.replace(/\. To specify a positional.*$/s, "")} ` +
+        `(npm run ${spec.name} -- --help lists the options)`,
     );
   }
   const values = {} as Record<string, unknown>;
@@ -184,7 +185,8 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
     throw new UsageError(`name ${p.min === 1 ? "the" : `at least ${p.min}`} ${p.name}: ${spec.usage}`);
   if (p.max !== undefined && pos.length > p.max)
     throw new UsageError(
-      `${p.max === 0 ? "no arguments are expected" : `at most ${p.max} ${p.name}`}, got ${pos.map((x) => JSON.stringify(x)).join(" ")}: ${spec.usage}`,
+      `${p.max === 0 ? "no arguments are expected" : `at most ${p.max} ${p.name}`}, ` +
+        `got ${pos.map((x) => JSON.stringify(x)).join(" ")}: ${spec.usage}`,
     );
   return { values: values as OptionValues<O>, positionals: pos };
 }

@@ -1,8 +1,9 @@
 /**
  * A browsable record of the last full run, kept in the repository (issue 13): `docs/results/` gets each report of
  * `reports/` with its inlined Plotly bundle replaced by one shared `plotly.min.js` beside them (so a rerun changes
- * kilobytes of data, not 1.5 MB of bundle per report), nbconvert's template styles in one shared `jupyter.css`, the screenshots of the browser test, and an index that a code
- * host renders (the README links it). Run after `npm run reports` (and `npm run test:browser` for the screenshots).
+ * kilobytes of data, not 1.5 MB of bundle per report), nbconvert's template styles in one shared `jupyter.css`,
+ * the screenshots of the browser test, and an index that a code host renders (the README links it). Run after
+ * `npm run reports` (and `npm run test:browser` for the screenshots).
  *
  *   npm run reports && npm run test:browser && npm run publish-results
  */
@@ -56,7 +57,8 @@ async function main() {
     const shot = path.join(reports, "screenshots", f.replace(/\.html$/, ".png"));
     if (fs.existsSync(shot)) fs.copyFileSync(shot, path.join(out, "screenshots", path.basename(shot)));
     rows.push(
-      `| [${f.replace(/\.html$/, "")}](${f}) | ${(Buffer.byteLength(shared) / 1024).toFixed(0)} kB | ${fs.existsSync(shot) ? `![${f}](screenshots/${path.basename(shot)})` : ""} |`,
+      `| [${f.replace(/\.html$/, "")}](${f}) | ${(Buffer.byteLength(shared) / 1024).toFixed(0)} kB | ` +
+        `${fs.existsSync(shot) ? `![${f}](screenshots/${path.basename(shot)})` : ""} |`,
     );
   }
   for (const extra of ["threshold-slider.png", "notebook-ui.png"]) {
@@ -79,15 +81,39 @@ async function main() {
     ) => {
       const s = list.find((x) => x.score === e.primary.score)!;
       const m = s.test.strategies.find((x) => x.id === e.primary.strategy)!.metrics!;
-      return `TPR ${m.tpr.toFixed(3)}, TNR ${m.tnr.toFixed(3)}, precision ${m.precision.toFixed(3)}, F1 ${m.f1.toFixed(3)}, AUROC ${s.test.auroc.toFixed(4)}, AP ${s.test.averagePrecision.toFixed(3)} (TP ${m.tp}, FN ${m.fn}, FP ${m.fp}, TN ${m.tn})`;
+      return (
+        `TPR ${m.tpr.toFixed(3)}, TNR ${m.tnr.toFixed(3)}, precision ${m.precision.toFixed(3)}, ` +
+        `F1 ${m.f1.toFixed(3)}, AUROC ${s.test.auroc.toFixed(4)}, AP ${s.test.averagePrecision.toFixed(3)} ` +
+        `(TP ${m.tp}, FN ${m.fn}, FP ${m.fp}, TN ${m.tn})`
+      );
     };
     const primary = (e.scores as { score: string; validation: { choices: { id: string; note?: string }[] } }[]).find(
       (x) => x.score === e.primary.score,
     );
     const note = primary?.validation.choices.find((c) => c.id === e.primary.strategy)?.note;
-    headline = `Detector: score \`${e.primary.score}\`, threshold \`${e.primary.strategy}\`${note ? ` (${note})` : ""}, chosen without test labels (experiments/PROTOCOL-3.md).\n\n- report part of the test set: ${pick(e.scores)}\n- whole test set: ${pick(e.wholeTest)}\n`;
+    headline =
+      `Detector: score \`${e.primary.score}\`, threshold \`${e.primary.strategy}\`${note ? ` (${note})` : ""}, ` +
+      "chosen without test labels (experiments/PROTOCOL-3.md).\n\n" +
+      `- report part of the test set: ${pick(e.scores)}\n- whole test set: ${pick(e.wholeTest)}\n`;
   }
-  const index = `# Results of the last full run\n\nWritten by \`npm run publish-results\` on ${new Date().toISOString().slice(0, 10)} from \`reports/\`. Open a report in a browser (it loads \`plotly.min.js\` from this folder; \`reports/\` itself holds fully self-contained copies). ${headline ? `\n\n${headline}` : ""}\n| report | size | first screen |\n|---|---|---|\n${rows.join("\n")}\n\n${fs.existsSync(path.join(out, "screenshots", "threshold-slider.png")) ? "Notebook 04's threshold slider:\n\n![threshold slider](screenshots/threshold-slider.png)\n\n" : ""}${fs.existsSync(path.join(out, "screenshots", "notebook-ui.png")) ? "Notebook 01 rerun in Jupyter's UI with α = 2 (tests/browser/notebook-ui.test.ts):\n\n![notebook UI](screenshots/notebook-ui.png)\n" : ""}`;
+  const index =
+    "# Results of the last full run\n\n" +
+    `Written by \`npm run publish-results\` on ${new Date().toISOString().slice(0, 10)} from \`reports/\`. ` +
+    "Open a report in a browser (it loads `plotly.min.js` from this folder; " +
+    "`reports/` itself holds fully self-contained copies). " +
+    `${headline ? `\n\n${headline}` : ""}\n| report | size | first screen |\n|---|---|---|\n` +
+    `${rows.join("\n")}\n\n` +
+    `${
+      fs.existsSync(path.join(out, "screenshots", "threshold-slider.png"))
+        ? "Notebook 04's threshold slider:\n\n![threshold slider](screenshots/threshold-slider.png)\n\n"
+        : ""
+    }` +
+    `${
+      fs.existsSync(path.join(out, "screenshots", "notebook-ui.png"))
+        ? "Notebook 01 rerun in Jupyter's UI with α = 2 (tests/browser/notebook-ui.test.ts):\n\n" +
+          "![notebook UI](screenshots/notebook-ui.png)\n"
+        : ""
+    }`;
   writeFileAtomic(path.join(out, "README.md"), index);
   console.log(`wrote ${files.length} reports, the shared bundle and an index to ${path.relative(projectRoot, out)}`);
 }

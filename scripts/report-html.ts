@@ -60,8 +60,10 @@ export function renderMath<N extends Notebook>(nb: N): N {
 }
 
 const NOSCRIPT =
-  '<noscript><p style="border:1px solid #c00;padding:8px;margin:8px 0">JavaScript is off: the tables, images and text ' +
-  "below are all there, but the interactive charts (Plotly) and notebook 04's threshold slider need JavaScript.</p></noscript>";
+  '<noscript><p style="border:1px solid #c00;padding:8px;margin:8px 0">' +
+  "JavaScript is off: the tables, images and text " +
+  "below are all there, but the interactive charts (Plotly) and notebook 04's threshold slider need JavaScript." +
+  "</p></noscript>";
 
 /** The exported HTML without links to this machine's files; throws naming any other external resource left. */
 export function selfContained(html: string): string {

@@ -9,7 +9,10 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.renameSync(tmp, file);
 }
 
-/** Replace a whole directory atomically: `fill(tmpDir)` writes into a fresh sibling folder which then takes its place. */
+/**
+ * Replace a whole directory atomically: `fill(tmpDir)` writes into a fresh sibling folder which then takes its
+ * place.
+ */
 export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void> | void): Promise<void> {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });

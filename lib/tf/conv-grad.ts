@@ -17,7 +17,11 @@
  *   the flipped taps that land on it, run by the backend's XNNPACK Conv2D; the phases are then interleaved.
  *   Exactly the useful multiply-adds, none on the zeros a dilated input would hold.
  *
- *   tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2dBackpropFilterWasm });
+ *   tf.registerKernel({
+ *     kernelName: "Conv2DBackpropFilter",
+ *     backendName: "wasm",
+ *     kernelFunc: conv2dBackpropFilterWasm,
+ *   });
  */
 import * as tf from "@tensorflow/tfjs";
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
@@ -59,8 +63,8 @@ export function setFilterGradGroupFloats(n: number): void {
 }
 
 /**
- * Conv2DBackpropFilter for the wasm backend: inputs {x, dy}, attrs {strides, pad, dataFormat, dimRoundingMode, filterShape}.
- * Picks the cheaper of two layouts by a cost estimate (`filterGradMethod`).
+ * Conv2DBackpropFilter for the wasm backend: inputs {x, dy}, attrs {strides, pad, dataFormat, dimRoundingMode,
+ * filterShape}. Picks the cheaper of two layouts by a cost estimate (`filterGradMethod`).
  */
 export function conv2dBackpropFilterWasm(args: KernelArgs): TensorInfo {
   const { x, dy } = args.inputs;
@@ -332,8 +336,8 @@ export function inputGradPhases(c: Conv2DInfo): Phase[] {
 }
 
 /**
- * Conv2DBackpropInput for the wasm backend: inputs {dy, filter}, attrs {strides, pad, dataFormat, dimRoundingMode, inputShape}.
- * `fallback` (the backend's own kernel) handles NCHW.
+ * Conv2DBackpropInput for the wasm backend: inputs {dy, filter}, attrs {strides, pad, dataFormat, dimRoundingMode,
+ * inputShape}. `fallback` (the backend's own kernel) handles NCHW.
  */
 export function makeConv2dBackpropInputWasm(fallback: () => KernelFunc | undefined): KernelFunc {
   return ((args: KernelArgs): TensorInfo => {

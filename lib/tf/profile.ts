@@ -11,7 +11,6 @@
  *   console.log(formatProfile(p));
  */
 import * as tf from "@tensorflow/tfjs";
-import type { AutoencoderConfig } from "../detector/model";
 
 export type Phase = "forward" | "backward" | "optimizer";
 
@@ -123,60 +122,26 @@ export async function profileTrainStep(
 /** A plain-text table: kernel, phase, calls, ms per step, share of the summed kernel time. */
 export function formatProfile(p: StepProfile, top = 20): string {
   const lines = [
-    `${"kernel".padEnd(24)} ${"phase".padEnd(9)} ${"calls".padStart(5)} ${"ms/step".padStart(9)} ${"share".padStart(6)}`,
+    `${"kernel".padEnd(24)} ${"phase".padEnd(9)} ${"calls".padStart(5)} ` +
+      `${"ms/step".padStart(9)} ${"share".padStart(6)}`,
   ];
   for (const r of p.rows.slice(0, top))
     lines.push(
-      `${r.kernel.padEnd(24)} ${r.phase.padEnd(9)} ${r.calls.toFixed(0).padStart(5)} ${r.ms.toFixed(2).padStart(9)} ${((100 * r.ms) / p.kernelMs).toFixed(1).padStart(5)}%`,
+      `${r.kernel.padEnd(24)} ${r.phase.padEnd(9)} ${r.calls.toFixed(0).padStart(5)} ${r.ms.toFixed(2).padStart(9)} ` +
+        `${((100 * r.ms) / p.kernelMs).toFixed(1).padStart(5)}%`,
     );
   const rest = p.rows.slice(top);
   if (rest.length) {
     const ms = rest.reduce((s, r) => s + r.ms, 0);
     lines.push(
-      `${`(${rest.length} more)`.padEnd(24)} ${"".padEnd(9)} ${"".padStart(5)} ${ms.toFixed(2).padStart(9)} ${((100 * ms) / p.kernelMs).toFixed(1).padStart(5)}%`,
+      `${`(${rest.length} more)`.padEnd(24)} ${"".padEnd(9)} ${"".padStart(5)} ${ms.toFixed(2).padStart(9)} ` +
+        `${((100 * ms) / p.kernelMs).toFixed(1).padStart(5)}%`,
     );
   }
   lines.push(
-    `kernels ${p.kernelMs.toFixed(1)} ms/step; unprofiled step ${p.stepMs.toFixed(1)} ms = ${((1000 * p.batch) / p.stepMs).toFixed(1)} img/s ` +
+    `kernels ${p.kernelMs.toFixed(1)} ms/step; unprofiled step ${p.stepMs.toFixed(1)} ms = ` +
+      `${((1000 * p.batch) / p.stepMs).toFixed(1)} img/s ` +
       `(batch ${p.batch}, ${p.clock === "cpu" ? "CPU time" : "wall time"})`,
   );
   return lines.join("\n");
-}
-
-/** Model size flags shared by the benchmarks: --height --width --channels --filters 32,64,128 --batch, or --preset small. */
-export function modelArgs(
-  argv: string[],
-  defaults: AutoencoderConfig & { batch: number },
-): AutoencoderConfig & { batch: number } {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    if (i < 0) return undefined;
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new Error(`--${name} needs a value`);
-    return v;
-  };
-  const int = (name: string, fallback: number) => {
-    const v = get(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${v}"`);
-    return n;
-  };
-  const preset = get("preset");
-  let base = { ...defaults };
-  if (preset === "small") base = { ...base, height: 64, width: 64, channels: 1, filters: [16, 32, 64], batch: 32 };
-  else if (preset !== undefined && preset !== "default")
-    throw new Error(`--preset must be "small" or "default", got "${preset}"`);
-  const filtersArg = get("filters");
-  const filters = filtersArg === undefined ? base.filters : filtersArg.split(",").map((f) => Number(f));
-  if (filters.some((f) => !Number.isInteger(f) || f <= 0))
-    throw new Error(`--filters must be positive integers separated by commas, got "${filtersArg}"`);
-  return {
-    ...base,
-    height: int("height", base.height),
-    width: int("width", base.width),
-    channels: int("channels", base.channels),
-    filters,
-    batch: int("batch", base.batch),
-  };
 }

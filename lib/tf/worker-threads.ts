@@ -29,7 +29,10 @@ export function startModuleWorker(file: string, workerData: unknown): Worker {
   return new Worker(file, { workerData });
 }
 
-/** One worker thread and the requests it has not answered yet. `A`: the union of its answers; `B`: of its request bodies. */
+/**
+ * One worker thread and the requests it has not answered yet. `A`: the union of its answers; `B`: of its request
+ * bodies.
+ */
 export class WorkerHandle<A extends { type: string; id: number }, B extends object = object> {
   private readonly pending = new Map<number, { resolve: (a: A) => void; reject: (e: Error) => void }>();
   /** Why it can no longer take work (crashed, exited, closed); null while it is running. */

@@ -131,7 +131,8 @@ const BAD: [string, string[], RegExp][] = [
 ];
 
 test(
-  `bad values: each of ${BAD.length} fails before any work with exit code 2, naming the option, the value and what is allowed`,
+  `bad values: each of ${BAD.length} fails before any work with exit code 2, ` +
+    "naming the option, the value and what is allowed",
   { timeout: 300_000 },
   async () => {
     await ready;

@@ -1,6 +1,7 @@
 /**
  * The detector is not a wells special: train → promote → score through the real CLI on a small generated one-class
- * folder (train/good/ of grey and colour PNGs at odd sizes, an unlabelled test/ pool, no proliv/), at another input size.
+ * folder (train/good/ of grey and colour PNGs at odd sizes, an unlabelled test/ pool, no proliv/), at another input
+ * size.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -34,19 +34,26 @@ test("renderMarkdownMath: $…$ and $$…$$ become MathML; code spans, fences an
   assert.match(out, /```\n\$y\$\n```/);
 });
 
-test("selfContained drops the Debian require.js and MathJax links, adds the no-JavaScript note, refuses other outside files", () => {
-  const html = `<html><head><script src="file:///usr/share/javascript/requirejs/require.min.js"></script>
-<script type="text/javascript" src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"> </script>
-<script type="text/x-mathjax-config">MathJax.Hub.Config({});</script></head><body class="x"><p>hi</p></body></html>`;
-  const out = selfContained(html);
-  assert.doesNotMatch(out, /file:\/\//);
-  assert.doesNotMatch(out, /MathJax/);
-  assert.match(out, /<body class="x">\n<noscript>.*need JavaScript/);
-  assert.throws(
-    () => selfContained(`<body><img src="https://example.com/a.png"></body>`),
-    /loads 1 file\(s\) from outside itself: https:\/\/example\.com\/a\.png/,
-  );
-});
+test(
+  "selfContained drops the Debian require.js and MathJax links, adds the no-JavaScript note, " +
+    "refuses other outside files",
+  () => {
+    const html =
+      '<html><head><script src="file:///usr/share/javascript/requirejs/require.min.js"></script>\n' +
+      '<script type="text/javascript" ' +
+      'src="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"> </script>\n' +
+      '<script type="text/x-mathjax-config">MathJax.Hub.Config({});</script></head>' +
+      '<body class="x"><p>hi</p></body></html>';
+    const out = selfContained(html);
+    assert.doesNotMatch(out, /file:\/\//);
+    assert.doesNotMatch(out, /MathJax/);
+    assert.match(out, /<body class="x">\n<noscript>.*need JavaScript/);
+    assert.throws(
+      () => selfContained(`<body><img src="https://example.com/a.png"></body>`),
+      /loads 1 file\(s\) from outside itself: https:\/\/example\.com\/a\.png/,
+    );
+  },
+);
 
 test("thresholdExplorer: starts at the threshold with lib/metrics' figures in its tables; checks its input", () => {
   const labels = [0, 0, 0, 1, 1],

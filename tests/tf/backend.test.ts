@@ -28,25 +28,28 @@ test("backendFromEnv reads TF_BACKEND and rejects unknown names", () => {
   );
 });
 
-test("with no preference it takes the best backend present; tfjs-node is absent here, so wasm, saying why", async () => {
-  await withEnv(undefined, async () => {
-    const lines: string[] = [];
-    const name = await initBackend(undefined, { log: (l) => lines.push(l) });
-    let nodeInstalled = true;
-    try {
-      require.resolve("@tensorflow/tfjs-node");
-    } catch {
-      nodeInstalled = false;
-    }
-    assert.equal(name, nodeInstalled ? "tensorflow" : "wasm");
-    assert.equal(tf.getBackend(), name);
-    assert.equal(lines.length, 1);
-    assert.match(lines[0], new RegExp(`^tfjs backend: ${name} `));
-    if (!nodeInstalled) assert.match(lines[0], /skipped tensorflow: @tensorflow\/tfjs-node is not installed/);
-    assert.ok(projectKernelsRegistered(), "the project kernels are registered");
-    assert.ok(tf.getKernel("Conv2DBackpropFilter", "wasm"), "so wasm can train conv nets");
-  });
-});
+test(
+  "with no preference it takes the best backend present; " + "tfjs-node is absent here, so wasm, saying why",
+  async () => {
+    await withEnv(undefined, async () => {
+      const lines: string[] = [];
+      const name = await initBackend(undefined, { log: (l) => lines.push(l) });
+      let nodeInstalled = true;
+      try {
+        require.resolve("@tensorflow/tfjs-node");
+      } catch {
+        nodeInstalled = false;
+      }
+      assert.equal(name, nodeInstalled ? "tensorflow" : "wasm");
+      assert.equal(tf.getBackend(), name);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0], new RegExp(`^tfjs backend: ${name} `));
+      if (!nodeInstalled) assert.match(lines[0], /skipped tensorflow: @tensorflow\/tfjs-node is not installed/);
+      assert.ok(projectKernelsRegistered(), "the project kernels are registered");
+      assert.ok(tf.getKernel("Conv2DBackpropFilter", "wasm"), "so wasm can train conv nets");
+    });
+  },
+);
 
 test("initBackend is idempotent: a second call keeps the backend and logs nothing", async () => {
   await withEnv(undefined, async () => {

@@ -18,7 +18,8 @@ import {
 import { leadingAxes } from "../../lib/tf/wasm-small-kernels";
 import { wasmInternals, type WasmBackendLike } from "../../lib/tf/wasm-heap";
 import { buildAutoencoder, DEFAULT_MODEL } from "../../lib/detector/model";
-import { formatProfile, modelArgs, profileTrainStep } from "../../lib/tf/profile";
+import { modelArgs } from "../../bench/model-args";
+import { formatProfile, profileTrainStep } from "../../lib/tf/profile";
 
 // ---- independent references: textbook loops over NHWC arrays ----
 
@@ -185,25 +186,79 @@ for (const backend of ["wasm", "cpu"] as const) {
   });
 }
 
-test("Conv2DBackpropFilter on wasm: both layouts (planes, im2col) and image groups (small cache budget) give the same result", async () => {
-  await initBackend("wasm");
-  const saved = FILTER_GRAD_GROUP_FLOATS;
-  try {
-    for (const [method, budget] of [
-      ["planes", 1],
-      ["planes", 500],
-      ["im2col", 1],
-      ["im2col", 500],
-      ["im2col", saved],
-    ] as const) {
-      setFilterGradGroupFloats(budget);
-      setFilterGradMethod(method);
-      for (const cse of CASES) {
+test(
+  "Conv2DBackpropFilter on wasm: both layouts (planes, im2col) and image groups (small cache budget) " +
+    "give the same result",
+  async () => {
+    await initBackend("wasm");
+    const saved = FILTER_GRAD_GROUP_FLOATS;
+    try {
+      for (const [method, budget] of [
+        ["planes", 1],
+        ["planes", 500],
+        ["im2col", 1],
+        ["im2col", 500],
+        ["im2col", saved],
+      ] as const) {
+        setFilterGradGroupFloats(budget);
+        setFilterGradMethod(method);
+        for (const cse of CASES) {
+          const [n, h, w, ci, k, co, s, pad] = cse;
+          const xs = rand(n * h * w * ci, 3);
+          const r = axis(h, k, s, pad);
+          const c = axis(w, k, s, pad);
+          const dys = rand(n * r.out * c.out * co, 4);
+          const got = tf.tidy(() =>
+            filterGrad(
+              tf.tensor4d(xs, [n, h, w, ci]),
+              tf.tensor4d(dys, [n, r.out, c.out, co]),
+              [k, k, ci, co],
+              s,
+              pad,
+            ).dataSync(),
+          );
+          const want = refFilterGrad(xs, [n, h, w, ci], dys, k, co, s, pad);
+          assert.ok(
+            relErr(got, want) < 1e-5,
+            `${label(cse)}, ${method}, budget ${budget}: relative error ${relErr(got, want)}`,
+          );
+        }
+      }
+    } finally {
+      setFilterGradGroupFloats(saved);
+      setFilterGradMethod(undefined);
+    }
+  },
+);
+
+test(
+  "wasm kernels survive the heap growing inside XNNPACK calls " + "(their Float32Array views are taken again)",
+  async () => {
+    await initBackend("wasm");
+    const heap = wasmInternals(tf.backend());
+    const wasm = (tf.backend() as unknown as WasmBackendLike).wasm;
+    const { matMul } = heap;
+    // Growing the wasm memory detaches every view of the old buffer, as an XNNPACK allocation can.
+    const grow = () => wasm._free(wasm._malloc(wasm.HEAPU8.length + (16 << 20)));
+    let grown = false;
+    heap.matMul = (a, b, out) => {
+      if (!grown) grow(); // once per kernel call: the heap would double on every call otherwise
+      grown = true;
+      matMul(a, b, out);
+    };
+    const saved = FILTER_GRAD_GROUP_FLOATS;
+    try {
+      setFilterGradGroupFloats(1); // one group per image: several matmuls per call
+      for (const method of ["planes", "im2col"] as const) {
+        setFilterGradMethod(method);
+        grown = false;
+        const cse = CASES[2];
         const [n, h, w, ci, k, co, s, pad] = cse;
-        const xs = rand(n * h * w * ci, 3);
+        const xs = rand(n * h * w * ci, 21);
         const r = axis(h, k, s, pad);
         const c = axis(w, k, s, pad);
-        const dys = rand(n * r.out * c.out * co, 4);
+        const dys = rand(n * r.out * c.out * co, 22);
+        const before = wasm.HEAPU8.length;
         const got = tf.tidy(() =>
           filterGrad(
             tf.tensor4d(xs, [n, h, w, ci]),
@@ -213,64 +268,17 @@ test("Conv2DBackpropFilter on wasm: both layouts (planes, im2col) and image grou
             pad,
           ).dataSync(),
         );
+        assert.ok(wasm.HEAPU8.length > before, "the heap grew during the kernel");
         const want = refFilterGrad(xs, [n, h, w, ci], dys, k, co, s, pad);
-        assert.ok(
-          relErr(got, want) < 1e-5,
-          `${label(cse)}, ${method}, budget ${budget}: relative error ${relErr(got, want)}`,
-        );
+        assert.ok(relErr(got, want) < 1e-5, `${method}: relative error ${relErr(got, want)}`);
       }
+    } finally {
+      heap.matMul = matMul;
+      setFilterGradGroupFloats(saved);
+      setFilterGradMethod(undefined);
     }
-  } finally {
-    setFilterGradGroupFloats(saved);
-    setFilterGradMethod(undefined);
-  }
-});
-
-test("wasm kernels survive the heap growing inside XNNPACK calls (their Float32Array views are taken again)", async () => {
-  await initBackend("wasm");
-  const heap = wasmInternals(tf.backend());
-  const wasm = (tf.backend() as unknown as WasmBackendLike).wasm;
-  const { matMul } = heap;
-  // Growing the wasm memory detaches every view of the old buffer, as an XNNPACK allocation can.
-  const grow = () => wasm._free(wasm._malloc(wasm.HEAPU8.length + (16 << 20)));
-  let grown = false;
-  heap.matMul = (a, b, out) => {
-    if (!grown) grow(); // once per kernel call: the heap would double on every call otherwise
-    grown = true;
-    matMul(a, b, out);
-  };
-  const saved = FILTER_GRAD_GROUP_FLOATS;
-  try {
-    setFilterGradGroupFloats(1); // one group per image: several matmuls per call
-    for (const method of ["planes", "im2col"] as const) {
-      setFilterGradMethod(method);
-      grown = false;
-      const cse = CASES[2];
-      const [n, h, w, ci, k, co, s, pad] = cse;
-      const xs = rand(n * h * w * ci, 21);
-      const r = axis(h, k, s, pad);
-      const c = axis(w, k, s, pad);
-      const dys = rand(n * r.out * c.out * co, 22);
-      const before = wasm.HEAPU8.length;
-      const got = tf.tidy(() =>
-        filterGrad(
-          tf.tensor4d(xs, [n, h, w, ci]),
-          tf.tensor4d(dys, [n, r.out, c.out, co]),
-          [k, k, ci, co],
-          s,
-          pad,
-        ).dataSync(),
-      );
-      assert.ok(wasm.HEAPU8.length > before, "the heap grew during the kernel");
-      const want = refFilterGrad(xs, [n, h, w, ci], dys, k, co, s, pad);
-      assert.ok(relErr(got, want) < 1e-5, `${method}: relative error ${relErr(got, want)}`);
-    }
-  } finally {
-    heap.matMul = matMul;
-    setFilterGradGroupFloats(saved);
-    setFilterGradMethod(undefined);
-  }
-});
+  },
+);
 
 test("Conv2DBackpropInput on wasm matches the reference loop (also conv2dTranspose's forward pass)", async () => {
   await initBackend("wasm");
@@ -310,64 +318,68 @@ test("Conv2DBackpropInput: the stride-phase split covers each output once and us
   }
 });
 
-test("Conv2DBackpropInput on wasm: explicit padding wider than the kernel (dy cropped) and NCHW (stock kernel) match cpu", async () => {
-  await initBackend("wasm");
-  const dy = rand(2 * 12 * 11 * 3, 7);
-  const f = rand(3 * 3 * 2 * 3, 8);
-  const cases: [number[], number[], number, unknown, string][] = [
-    [
-      [2, 12, 11, 3],
-      [2, 6, 6, 2],
-      1,
+test(
+  "Conv2DBackpropInput on wasm: explicit padding wider than the kernel (dy cropped) " +
+    "and NCHW (stock kernel) match cpu",
+  async () => {
+    await initBackend("wasm");
+    const dy = rand(2 * 12 * 11 * 3, 7);
+    const f = rand(3 * 3 * 2 * 3, 8);
+    const cases: [number[], number[], number, unknown, string][] = [
       [
-        [0, 0],
-        [4, 4],
-        [3, 4],
-        [0, 0],
+        [2, 12, 11, 3],
+        [2, 6, 6, 2],
+        1,
+        [
+          [0, 0],
+          [4, 4],
+          [3, 4],
+          [0, 0],
+        ],
+        "NHWC",
       ],
-      "NHWC",
-    ],
-    [
-      [2, 5, 6, 3],
-      [2, 7, 9, 2],
-      2,
       [
-        [0, 0],
-        [3, 2],
-        [4, 1],
-        [0, 0],
+        [2, 5, 6, 3],
+        [2, 7, 9, 2],
+        2,
+        [
+          [0, 0],
+          [3, 2],
+          [4, 1],
+          [0, 0],
+        ],
+        "NHWC",
       ],
-      "NHWC",
-    ],
-    [[2, 3, 12, 11], [2, 2, 12, 11], 1, "same", "NCHW"],
-  ];
-  for (const [dyShape, inputShape, s, pad, dataFormat] of cases) {
-    const size = dyShape.reduce((a, b) => a * b, 1);
-    const run = () =>
-      tf.tidy(() =>
-        (
-          tf.engine().runKernel(
-            "Conv2DBackpropInput",
-            { dy: tf.tensor(dy.subarray(0, size), dyShape), filter: tf.tensor4d(f, [3, 3, 2, 3]) },
-            {
-              strides: [s, s],
-              pad: pad as never,
-              dataFormat,
-              inputShape,
-            },
-          ) as tf.Tensor
-        ).dataSync(),
+      [[2, 3, 12, 11], [2, 2, 12, 11], 1, "same", "NCHW"],
+    ];
+    for (const [dyShape, inputShape, s, pad, dataFormat] of cases) {
+      const size = dyShape.reduce((a, b) => a * b, 1);
+      const run = () =>
+        tf.tidy(() =>
+          (
+            tf.engine().runKernel(
+              "Conv2DBackpropInput",
+              { dy: tf.tensor(dy.subarray(0, size), dyShape), filter: tf.tensor4d(f, [3, 3, 2, 3]) },
+              {
+                strides: [s, s],
+                pad: pad as never,
+                dataFormat,
+                inputShape,
+              },
+            ) as tf.Tensor
+          ).dataSync(),
+        );
+      const got = run();
+      await tf.setBackend("cpu");
+      const want = run();
+      await tf.setBackend("wasm");
+      assert.ok(
+        relErr(got, want) < 1e-5,
+        `${dataFormat} pad ${JSON.stringify(pad)}: relative error ${relErr(got, want)}`,
       );
-    const got = run();
-    await tf.setBackend("cpu");
-    const want = run();
-    await tf.setBackend("wasm");
-    assert.ok(
-      relErr(got, want) < 1e-5,
-      `${dataFormat} pad ${JSON.stringify(pad)}: relative error ${relErr(got, want)}`,
-    );
-  }
-});
+    }
+  },
+);
 
 test("gradients of conv2d and conv2dTranspose on wasm equal the stock cpu kernels'", async () => {
   await initBackend("wasm");
@@ -445,47 +457,50 @@ test("Sum over leading axes on wasm equals the stock reduction; other axes still
   ints.dispose();
 });
 
-test("Tile on wasm equals the stock cpu kernel (every axis, reps of 1, rank 1–4); int32 goes to the stock kernel", async () => {
-  await initBackend("wasm");
-  const cases: [number[], number[]][] = [
-    [
-      [1, 1, 1, 4],
-      [3, 5, 7, 1],
-    ],
-    [
-      [2, 3],
-      [2, 1],
-    ],
-    [[5], [3]],
-    [
-      [2, 1, 3],
-      [1, 4, 2],
-    ],
-    [
-      [3, 2, 2, 2],
-      [1, 1, 1, 1],
-    ],
-  ];
-  for (const [shape, reps] of cases) {
-    const xs = rand(
-      shape.reduce((a, b) => a * b, 1),
-      5,
-    );
-    const run = () =>
-      tf.tidy(() => {
-        const t = tf.tile(tf.tensor(xs, shape), reps);
-        return { shape: t.shape, v: Array.from(t.dataSync()) };
-      });
-    const got = run();
-    await tf.setBackend("cpu");
-    const want = run();
-    await tf.setBackend("wasm");
-    assert.deepEqual(got, want, `tile ${shape} by ${reps}`);
-  }
-  const ints = tf.tile(tf.tensor1d([1, 2], "int32"), [2]);
-  assert.deepEqual(Array.from(ints.dataSync()), [1, 2, 1, 2]);
-  ints.dispose();
-});
+test(
+  "Tile on wasm equals the stock cpu kernel (every axis, reps of 1, rank 1–4); " + "int32 goes to the stock kernel",
+  async () => {
+    await initBackend("wasm");
+    const cases: [number[], number[]][] = [
+      [
+        [1, 1, 1, 4],
+        [3, 5, 7, 1],
+      ],
+      [
+        [2, 3],
+        [2, 1],
+      ],
+      [[5], [3]],
+      [
+        [2, 1, 3],
+        [1, 4, 2],
+      ],
+      [
+        [3, 2, 2, 2],
+        [1, 1, 1, 1],
+      ],
+    ];
+    for (const [shape, reps] of cases) {
+      const xs = rand(
+        shape.reduce((a, b) => a * b, 1),
+        5,
+      );
+      const run = () =>
+        tf.tidy(() => {
+          const t = tf.tile(tf.tensor(xs, shape), reps);
+          return { shape: t.shape, v: Array.from(t.dataSync()) };
+        });
+      const got = run();
+      await tf.setBackend("cpu");
+      const want = run();
+      await tf.setBackend("wasm");
+      assert.deepEqual(got, want, `tile ${shape} by ${reps}`);
+    }
+    const ints = tf.tile(tf.tensor1d([1, 2], "int32"), [2]);
+    assert.deepEqual(Array.from(ints.dataSync()), [1, 2, 1, 2]);
+    ints.dispose();
+  },
+);
 
 test("Identity and same-dtype Cast on wasm share data safely; real casts still convert", async () => {
   await initBackend("wasm");
@@ -545,39 +560,42 @@ test("baseline kernels (for comparisons) work on a running wasm backend, and the
   mine.forEach((v, i) => assert.ok(relErr(again[i], v) < 1e-6));
 });
 
-test("the autoencoder trains to the same losses on wasm as on cpu with tfjs's own kernels, without leaking", async () => {
-  await initBackend("wasm");
-  const cfg = { height: 16, width: 24, channels: 3, filters: [4, 8, 16], seed: 3 };
-  const batch = rand(4 * 16 * 24 * 3, 14).map((v) => v + 0.5);
-  const losses = async (backend: "wasm" | "cpu", steps: number) => {
-    await tf.setBackend(backend);
+test(
+  "the autoencoder trains to the same losses on wasm as on cpu " + "with tfjs's own kernels, without leaking",
+  async () => {
+    await initBackend("wasm");
+    const cfg = { height: 16, width: 24, channels: 3, filters: [4, 8, 16], seed: 3 };
+    const batch = rand(4 * 16 * 24 * 3, 14).map((v) => v + 0.5);
+    const losses = async (backend: "wasm" | "cpu", steps: number) => {
+      await tf.setBackend(backend);
+      const model = buildAutoencoder(cfg);
+      const x = tf.tensor4d(batch, [4, 16, 24, 3]);
+      const out: number[] = [];
+      for (let i = 0; i < steps; i++) out.push((await model.trainOnBatch(x, x)) as number);
+      x.dispose();
+      model.dispose();
+      return out;
+    };
+    const got = await losses("wasm", 4);
+    unregisterProjectKernels();
+    const want = await losses("cpu", 4);
+    registerProjectKernels();
+    got.forEach((l, i) => assert.ok(Math.abs(l - want[i]) / want[i] < 1e-4, `step ${i}: wasm ${l} vs cpu ${want[i]}`));
+    assert.ok(got[3] < got[0], "the loss goes down");
+
+    await tf.setBackend("wasm");
     const model = buildAutoencoder(cfg);
     const x = tf.tensor4d(batch, [4, 16, 24, 3]);
-    const out: number[] = [];
-    for (let i = 0; i < steps; i++) out.push((await model.trainOnBatch(x, x)) as number);
-    x.dispose();
+    await model.trainOnBatch(x, x);
+    const before = tf.memory();
+    for (let i = 0; i < 20; i++) await model.trainOnBatch(x, x);
+    const after = tf.memory();
+    assert.equal(after.numTensors, before.numTensors, "tensor count is stable");
+    assert.equal(after.numBytes, before.numBytes, "bytes held are stable");
     model.dispose();
-    return out;
-  };
-  const got = await losses("wasm", 4);
-  unregisterProjectKernels();
-  const want = await losses("cpu", 4);
-  registerProjectKernels();
-  got.forEach((l, i) => assert.ok(Math.abs(l - want[i]) / want[i] < 1e-4, `step ${i}: wasm ${l} vs cpu ${want[i]}`));
-  assert.ok(got[3] < got[0], "the loss goes down");
-
-  await tf.setBackend("wasm");
-  const model = buildAutoencoder(cfg);
-  const x = tf.tensor4d(batch, [4, 16, 24, 3]);
-  await model.trainOnBatch(x, x);
-  const before = tf.memory();
-  for (let i = 0; i < 20; i++) await model.trainOnBatch(x, x);
-  const after = tf.memory();
-  assert.equal(after.numTensors, before.numTensors, "tensor count is stable");
-  assert.equal(after.numBytes, before.numBytes, "bytes held are stable");
-  model.dispose();
-  x.dispose();
-});
+    x.dispose();
+  },
+);
 
 test("profileTrainStep splits a training step into forward, backward and optimizer kernels", async () => {
   await initBackend("wasm");
