@@ -12,10 +12,9 @@
  *   reconstructions.png                             5 validation normals (left) and 5 spills (right), each with the model's
  *                                                   reconstruction and error map (--model, default <run>/best), made with sharp
  *
- * The charts are lib/charts' specs, the ones the notebooks show, drawn by plotly in headless Chromium: Debian's
+ * The charts are lib/report's specs, the ones the notebooks show, drawn by plotly in headless Chromium: Debian's
  * `chromium` driven by playwright-core (`apt-get install -y chromium`; no browser is ever downloaded).
- * The validation split is recomputed with lib/dataset's defaults (10 % held out, seed 1), as the notebook and
- * `npm run train` use; --holdout and --seed must match the run's if it was trained otherwise.
+ * The validation split is recomputed from the model's stored config (lib/detector config: seed and holdout share).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -41,6 +40,7 @@ import { reconstruct } from "../lib/detector/predict";
 import { initBackend } from "../lib/tf/backend";
 import { readRunLog } from "../lib/detector/train";
 import { listWells, splitWells } from "../lib/detector/wells";
+import { readDetectorConfig } from "../lib/detector/config";
 import { parseCommand, runMain, UsageError } from "./options";
 
 export const CHARTS_COMMAND = {
@@ -54,8 +54,6 @@ export const CHARTS_COMMAND = {
     evaluation: { type: "string", help: "evaluation JSON (default reports/evaluation.json when it exists)" },
     model: { type: "string", help: "model folder for the reconstructions (default: the run's)" },
     out: { type: "string", default: "docs/img", help: "folder to write the PNGs into (must exist)" },
-    holdout: { type: "float", min: 0, max: 0.9, default: 0.1, help: "the split the model was trained with" },
-    seed: { type: "int", min: 0, default: 1, help: "the split's seed" },
   },
 } as const;
 
@@ -93,18 +91,18 @@ async function openRenderer() {
 }
 
 /** The example-reconstructions grid: per row a normal (input, reconstruction, error), a spacer, a spill (the same). */
-async function reconstructionsPng(modelDir: string, holdout: number, seed: number): Promise<Buffer> {
-  const meta = readModelMetadata(modelDir) as { shape?: unknown };
-  const shape = meta.shape;
-  if (!(Array.isArray(shape) && shape.length === 3 && shape.every((d) => Number.isInteger(d) && d > 0)))
-    throw new Error(
-      `${modelDir}/model.json: its metadata has no input shape [height, width, channels] (saved by lib/train?)`,
-    );
-  const [height, width, channels] = shape as [number, number, number];
-  if (channels !== 1 && channels !== 3) throw new Error(`${modelDir}: input channels must be 1 or 3, got ${channels}`);
+async function reconstructionsPng(modelDir: string): Promise<Buffer> {
+  // the input size and the validation split the model was trained with, from its stored config
+  const {
+    height,
+    width,
+    channels,
+    split: s,
+  } = readDetectorConfig(readModelMetadata(modelDir), `${modelDir}/model.json`);
+  const shape: [number, number, number] = [height, width, channels];
   await initBackend();
   const model = await loadModel(modelDir);
-  const split = splitWells(listWells(resolveData("wells")), { holdoutFraction: holdout, seed });
+  const split = splitWells(listWells(resolveData("wells")), { holdoutFraction: s.holdout, seed: s.seed });
   const validation = await loadCached(split.validation, { height, width, channels });
   const picked = pickExamples(validation.labels, 5);
   const inputs = selectImages(validation.data, picked, shape as [number, number, number]);
@@ -240,7 +238,7 @@ async function main() {
   } finally {
     await renderer.close();
   }
-  save("reconstructions", await reconstructionsPng(modelDir, values.holdout, values.seed));
+  save("reconstructions", await reconstructionsPng(modelDir));
   for (const { file, png } of pending) writeFileAtomic(file, png);
   console.log(`wrote ${pending.length} PNG files:\n  ${pending.map((p) => p.file).join("\n  ")}`);
 }

@@ -14,6 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { replaceDirAtomic } from "../lib/common/atomic";
+import { readDetectorConfig } from "../lib/detector/config";
 import { saveDetectorParts } from "../lib/detector/detector";
 import { ONNX_FILE, writeOnnxChecked } from "../lib/detector/onnx-export";
 import { checkpointDir, evaluateCheckpoint } from "../lib/detector/pipeline";
@@ -54,8 +55,10 @@ async function main() {
     if (fs.existsSync(runLog)) fs.copyFileSync(runLog, path.join(tmp, "log.jsonl"));
     const json = JSON.parse(fs.readFileSync(path.join(tmp, "model.json"), "utf8"));
     const m = json.userDefinedMetadata ?? {};
+    const { legacy: _, ...config } = readDetectorConfig(m, path.join(from, "model.json"));
     json.userDefinedMetadata = {
       ...m,
+      config: { ...config, score: ev.choice.score, threshold: "checkedPool" },
       trainedAs: m.trainedAs ?? m.score,
       score: ev.choice.score,
       scoreChoice: ev.choice.reason,

@@ -29,7 +29,7 @@ import { loadCached } from "../lib/detector/image-cache";
 import { pseudoNormalImages, splitPool } from "../lib/detector/pool";
 import { countChannels } from "../lib/detector/wells";
 import { BLOCK_KINDS, DEFAULT_MODEL, MODEL_KINDS, validateConfig } from "../lib/detector/model";
-import { DETECTOR_TRAINING } from "../lib/detector/detector";
+import { DETECTOR_CONFIG, DETECTOR_EPOCHS, type DetectorConfig } from "../lib/detector/config";
 
 export const TRAIN_COMMAND = {
   name: "train",
@@ -42,7 +42,7 @@ export const TRAIN_COMMAND = {
       type: "int",
       min: 0,
       max: 100_000,
-      default: DETECTOR_TRAINING.epochs,
+      default: DETECTOR_EPOCHS,
       help: "train up to this many epochs (a resume may raise it)",
     },
     batch: { type: "int", min: 1, max: 4096, default: TRAIN_DEFAULTS.batchSize, help: "images per training step" },
@@ -53,23 +53,27 @@ export const TRAIN_COMMAND = {
       default: TRAIN_DEFAULTS.patience,
       help: "stop after this many epochs without improvement",
     },
-    size: { type: "size", default: "32x48", help: "input HEIGHTxWIDTH the images are resized to" },
+    size: {
+      type: "size",
+      default: `${DETECTOR_CONFIG.height}x${DETECTOR_CONFIG.width}`,
+      help: "input HEIGHTxWIDTH the images are resized to",
+    },
     channels: {
       type: "choice",
       choices: ["1", "3"],
-      default: "3",
+      default: String(DETECTOR_CONFIG.channels),
       help: "input channels (grey images are expanded, colour ones converted)",
     },
-    filters: { type: "ints", default: [32, 64, 128], help: "filters per encoder block" },
+    filters: { type: "ints", default: DETECTOR_CONFIG.filters, help: "filters per encoder block" },
     lr: { type: "float", above: 0, max: 1, default: 0.001, help: "Adam learning rate" },
     loss: { type: "choice", choices: ["mse", "mae"], default: "mse", help: "reconstruction loss" },
     model: {
       type: "choice",
       choices: MODEL_KINDS,
-      default: DETECTOR_TRAINING.kind,
+      default: DETECTOR_CONFIG.kind,
       help: "autoencoder or variational autoencoder",
     },
-    blocks: { type: "choice", choices: BLOCK_KINDS, default: DETECTOR_TRAINING.blocks, help: "encoder/decoder blocks" },
+    blocks: { type: "choice", choices: BLOCK_KINDS, default: DETECTOR_CONFIG.blocks, help: "encoder/decoder blocks" },
     latent: { type: "int", min: 1, max: 4096, default: 32, help: "latent units of the VAE (--model vae only)" },
     monitor: {
       type: "choice",
@@ -87,14 +91,14 @@ export const TRAIN_COMMAND = {
       type: "int",
       min: 0,
       max: 2 ** 31 - 1,
-      default: 1,
+      default: DETECTOR_CONFIG.split.seed,
       help: "seed of the split, the shuffles and the initial weights",
     },
     holdout: {
       type: "float",
       min: 0,
       max: 0.9,
-      default: 0.1,
+      default: DETECTOR_CONFIG.split.holdout,
       help: "share of distinct normal images held out for validation",
     },
     limit: { type: "int", min: 2, help: "train on a seeded subset of this many images" },
@@ -148,6 +152,16 @@ async function main() {
   console.log(`backend: ${backend}, ${workers} worker thread${workers === 1 ? "" : "s"}`);
   const channels = Number(values.channels) as 1 | 3;
   const size = { ...values.size, channels };
+  // the run's detector config: stored in its state (a resume with another refuses) and in every checkpoint
+  const config: DetectorConfig = {
+    ...DETECTOR_CONFIG,
+    ...values.size,
+    channels,
+    kind: values.model,
+    blocks: values.blocks,
+    filters: values.filters,
+    split: { seed: values.seed, holdout: values.holdout },
+  };
   const decodeStart = Date.now();
   const ds = await prepareWells({
     root: values.data,
@@ -209,9 +223,12 @@ async function main() {
       fresh: values.fresh,
       workers,
       augment: values.geometric ? GEOMETRIC_AUGMENT : values.augment,
-      metadata: values["adapt-pool"]
-        ? { trainedOnPool: "adapt", adaptKeep: values["adapt-keep"], adaptJudge: values["adapt-pool"] }
-        : {},
+      metadata: {
+        config,
+        ...(values["adapt-pool"]
+          ? { trainedOnPool: "adapt", adaptKeep: values["adapt-keep"], adaptJudge: values["adapt-pool"] }
+          : {}),
+      },
       model: {
         filters: values.filters,
         learningRate: values.lr,

@@ -6,6 +6,7 @@
  *   await trainAutoencoder(ds.trainData, { runDir: "runs/r1" });
  *   const test = await loadTestSet(ds);   // final report only
  */
+import { DETECTOR_CONFIG } from "./config";
 import { type CachedTensorData, loadCached } from "./image-cache";
 import { resolveData } from "../common/paths";
 import { mulberry32, shuffleInPlace } from "../common/random";
@@ -35,7 +36,10 @@ export interface PreparedWells {
 export async function prepareWells(options: PrepareOptions): Promise<PreparedWells> {
   const root = options.root ?? resolveData("wells");
   const list = listWells(root);
-  const split = splitWells(list, { holdoutFraction: options.holdoutFraction ?? 0.1, seed: options.seed ?? 1 });
+  const split = splitWells(list, {
+    holdoutFraction: options.holdoutFraction ?? DETECTOR_CONFIG.split.holdout,
+    seed: options.seed ?? DETECTOR_CONFIG.split.seed,
+  });
   let trainItems = split.train;
   if (options.trainLimit && options.trainLimit < trainItems.length)
     trainItems = (shuffleInPlace([...trainItems], mulberry32(options.seed ?? 1)) as WellItem[]).slice(

@@ -47,12 +47,6 @@ export const DETECTOR_SCORES = [...SCORE_NAMES, "density", "densityAdapted", "fu
 export type DetectorScore = (typeof DETECTOR_SCORES)[number];
 const FEATURE_SCORES: readonly DetectorScore[] = ["density", "densityAdapted", "fusionSum", "fusionMax"];
 
-/**
- * How `npm run train` and notebook 03 train the detector by default: the candidate experiments/PROTOCOL-3.md chose
- * (M1: BatchNorm + LeakyReLU blocks, 8 epochs; the rest of lib/model's DEFAULT_MODEL and lib/train's defaults).
- */
-export const DETECTOR_TRAINING = { epochs: 8, blocks: "bn-leaky", kind: "ae" } as const;
-
 export const ADAPTED_DENSITY_FILE = "density-adapted.json";
 export const FUSION_FILE = "fusion.json";
 /** Share of the pool's adapt images kept as pseudo-normals for the adapted density (PROTOCOL-3.md). */

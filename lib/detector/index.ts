@@ -23,3 +23,4 @@ export * from "./thresholds";
 export * from "./train";
 export * from "./validation";
 export * from "./wells";
+export * from "./config";

@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadModel, readModelMetadata } from "./checkpoint";
+import { readDetectorConfig } from "./config";
 import { prepareWells, type PreparedWells } from "./dataset";
 import {
   detectorPoolValidation,
@@ -114,13 +115,17 @@ export interface EvaluateOptions {
 /** The whole label-free pipeline for one checkpoint folder (a run's best/, or a promoted model). */
 export async function evaluateCheckpoint(dir: string, options: EvaluateOptions = {}): Promise<CheckpointEvaluation> {
   const say = options.onMessage ?? (() => {});
-  const metadata = readModelMetadata(dir) as { shape?: [number, number, number]; trainedOnPool?: string };
-  if (!metadata.shape || metadata.shape.length !== 3)
-    throw new Error(`${path.join(dir, "model.json")} has no input shape in its metadata (not saved by npm run train?)`);
-  const shape = metadata.shape;
+  const metadata = readModelMetadata(dir) as { trainedOnPool?: string };
+  // the size and the split the model was trained with, from its stored config
+  const config = readDetectorConfig(metadata, path.join(dir, "model.json"));
+  if (config.legacy)
+    say(`${dir}: saved before the config was stored; split rebuilt as ${JSON.stringify(config.split)}`);
+  const shape: [number, number, number] = [config.height, config.width, config.channels];
   const ds = await prepareWells({
     root: options.data,
-    size: { height: shape[0], width: shape[1], channels: shape[2] as 1 | 3 },
+    size: { height: config.height, width: config.width, channels: config.channels },
+    holdoutFraction: config.split.holdout,
+    seed: config.split.seed,
   });
   const model = await loadModel(dir);
   const per = shape[0] * shape[1] * shape[2];

@@ -16,9 +16,6 @@ import { type ErrorStats, fitErrorStats, type ScoreName, scoreBatch } from "./sc
 import { percentile } from "./thresholds";
 import type { WellItem } from "./wells";
 
-/** The prior of experiments/PROTOCOL-2.md: spills are at most this share of wells, so the pool's top 5 % is flagged. */
-export const POOL_SPILL_SHARE = 0.05;
-
 export const POOL_PARTS = ["adapt", "select", "report"] as const;
 export type PoolPart = (typeof POOL_PARTS)[number];
 

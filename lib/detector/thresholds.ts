@@ -27,7 +27,6 @@
  *   allStrategies(valLabels, valScores).map((c) => [c.strategy, c.threshold, c.validation.f1])
  */
 import { checkLabelsScores, cumulativeCounts, metricsAtThreshold, type ThresholdMetrics } from "./metrics";
-import { POOL_SPILL_SHARE } from "./pool";
 
 export type StrategyName = "percentile" | "maxF1" | "maxYouden" | "targetTnr" | "targetTpr";
 
@@ -40,6 +39,13 @@ export const STRATEGY_NAMES: readonly StrategyName[] = ["percentile", "maxF1", "
  *                percentile (`checkedPoolChoice`, `checkedPoolThreshold`; experiments/PROTOCOL-3.md)
  */
 export type PoolRuleName = "poolShare" | "checkedPool";
+
+/** The prior of experiments/PROTOCOL-2.md: spills are at most this share of wells, so the pool's top 5 % is flagged. */
+export const POOL_SPILL_SHARE = 0.05;
+
+/** Every threshold rule by name: the labelled strategies and the pool rules. */
+export type ThresholdRuleName = StrategyName | PoolRuleName;
+export const THRESHOLD_RULES: readonly ThresholdRuleName[] = [...STRATEGY_NAMES, "poolShare", "checkedPool"];
 
 export interface ThresholdOptions {
   /** For "percentile": which percentile of the normal scores, in [0, 100]. Default 99. */
@@ -65,7 +71,7 @@ export const DEFAULT_OPTIONS: Required<ThresholdOptions> = {
   percentile: 99,
   targetTnr: 0.99,
   targetTpr: 0.95,
-  poolShare: 0.05,
+  poolShare: POOL_SPILL_SHARE,
 };
 
 /** The q-th percentile (q in [0, 100]) with linear interpolation: `percentile([1, 2, 3, 4], 50)` → 2.5. */
@@ -424,7 +430,7 @@ export function choiceById<T extends { id: string }>(choices: readonly T[], id: 
  *
  *   deploymentThreshold(unlabelledScores, 0.05)   // the 95th percentile of the unlabelled scores
  */
-export function deploymentThreshold(unlabelled: ArrayLike<number>, maxSpillShare = 0.05): number {
+export function deploymentThreshold(unlabelled: ArrayLike<number>, maxSpillShare = POOL_SPILL_SHARE): number {
   if (!(maxSpillShare > 0 && maxSpillShare < 1))
     throw new Error(`deploymentThreshold: maxSpillShare must be in (0, 1), got ${maxSpillShare}`);
   if (unlabelled.length === 0) throw new Error("deploymentThreshold: no unlabelled scores");

@@ -8,6 +8,7 @@
  * `last/` and `best/` (model.json + weights.bin, optimizer included), `state.json` (where to resume).
  * Rerunning with the same runDir resumes after the last finished epoch; `fresh: true` replaces the run.
  */
+import { configDiff } from "./config";
 import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -132,23 +133,11 @@ export function runSettings(o: ResolvedOptions, data: TrainData): RunSettings {
   };
 }
 
-/** Each setting that differs, as "name: was → now" (nested model fields named model.filters and so on). */
+/**
+ * Each setting that differs, as "name: was → now" (nested fields dotted: model.filters, metadata.config.split.holdout).
+ */
 export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
-  const out: string[] = [];
-  const flat = (x: RunSettings) => {
-    const f: Record<string, string> = {};
-    for (const [k, v] of Object.entries(x)) {
-      if (k === "model" || k === "metadata")
-        for (const [mk, mv] of Object.entries(v as object)) f[`${k}.${mk}`] = JSON.stringify(mv);
-      else f[k] = JSON.stringify(v);
-    }
-    return f;
-  };
-  const a = flat(was),
-    b = flat(now);
-  for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort())
-    if (a[k] !== b[k]) out.push(`${k}: ${a[k] ?? "unset"} → ${b[k] ?? "unset"}`);
-  return out;
+  return configDiff(was, now);
 }
 
 /** A lock file in the run folder, so two trainings never write one run: refuses while another live process holds it. */
