@@ -115,7 +115,7 @@ export async function renderStyleSvg(style: StyleRecord, options: { seed?: numbe
 export type RenderSize = number | { width: number; height: number };
 
 export interface RenderOptions {
-  /** Pixels: a number for a square, or width and height (the square drawing is centred, padding transparent). Default 280. */
+  /** Pixels: a number for a square, or { width, height } (the drawing centred, padding transparent); default 280. */
   size?: RenderSize;
   seed?: number | string;
 }

@@ -18,8 +18,9 @@
  *   wholePixel: true draws RGBA together (one training image per pixel for "weighted", one of the distinct observed
  *   RGBA colours for "uniform"), so every colour is a real one.
  *
- * Command line: npm run avatars -- --out avatars --count 5 --seed 1 [--sampler uniform] [--whole-pixel] (scripts/avatars.ts)
- *         [--size 64x64] [--data <folder>]
+ * Command line (scripts/avatars.ts):
+ *   npm run avatars -- --out avatars --count 5 --seed 1 [--sampler uniform] [--whole-pixel] [--size 64x64]
+ *     [--data <folder>]
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -136,7 +137,10 @@ export async function loadAvatars(dir: string = resolveData("avatars"), options:
   return { width: width!, height: height!, files, images, notes };
 }
 
-/** The fitted model: the training images and, per pixel-channel j, its distinct values values[offsets[j]..offsets[j+1]) (ascending) with counts. */
+/**
+ * The fitted model: the training images and, per pixel-channel j, its distinct values
+ * values[offsets[j]..offsets[j+1]) (ascending) with their counts.
+ */
 export interface PixelModel {
   width: number;
   height: number;
@@ -147,7 +151,10 @@ export interface PixelModel {
   counts: Uint32Array;
 }
 
-/** Fit the per-pixel-channel categoricals: collect each pixel-channel's distinct values and counts. Time and memory O(pixels × channels × images). */
+/**
+ * Fit the per-pixel-channel categoricals: collect each pixel-channel's distinct values and counts.
+ * Time and memory O(pixels × channels × images).
+ */
 export function fitPixelModel(set: AvatarSet): PixelModel {
   const n = set.images.length;
   if (n === 0) throw new Error("fitPixelModel: no images");
@@ -155,7 +162,8 @@ export function fitPixelModel(set: AvatarSet): PixelModel {
   set.images.forEach((im, k) => {
     if (im.data.length !== size)
       throw new Error(
-        `fitPixelModel: ${set.files[k] ?? `image ${k}`} is ${im.width}×${im.height}, expected ${set.width}×${set.height}`,
+        `fitPixelModel: ${set.files[k] ?? `image ${k}`} is ${im.width}×${im.height}, ` +
+          `expected ${set.width}×${set.height}`,
       );
   });
   const images = set.images.map((im) => im.data);
@@ -382,7 +390,7 @@ export function avatarFileName(options: SampleOptions & { size?: string }): stri
   return `${sampler}${wholePixel ? "-pixel" : ""}-seed-${seed}${size ? `-${size}` : ""}.png`;
 }
 
-/** Sample `count` avatars with seeds seed, seed+1, … and write each to outDir under avatarFileName; returns the paths. */
+/** Sample `count` avatars with seeds seed, seed+1, … and write each to outDir under avatarFileName; returns paths. */
 export async function writeGeneratedAvatars(
   model: PixelModel,
   outDir: string,

@@ -185,7 +185,9 @@ test("samplers: right shape, reproducible by seed, different seeds differ", asyn
   assert.throws(() => sampleAvatar(model, { sampler: "mle" as Sampler }), /unknown sampler "mle"/);
 });
 
-test("samplers: every sampled value was observed at its pixel-channel; whole-pixel samples are real pixels", async () => {
+const EVERY_VALUE_OBSERVED =
+  "samplers: every sampled value was observed at its pixel-channel; whole-pixel samples are real pixels";
+test(EVERY_VALUE_OBSERVED, async () => {
   const set = await loadAvatars(await randomFolder(5, 3));
   const model = fitPixelModel(set);
   for (const o of SAMPLERS) {
