@@ -2,22 +2,29 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mulberry32 } from "../../lib/common/random";
 import { metricsAtThreshold } from "../../lib/detector/metrics";
+import { evaluateOnTest, predictedVsActual } from "../../lib/detector/evaluate";
 import {
   allStrategies,
   candidateThresholds,
+  checkedPoolThreshold,
+  choiceById,
   chooseThreshold,
+  chooseThresholds,
+  deploymentThreshold,
   maxF1Threshold,
   maxYoudenThreshold,
   percentile,
   percentileThreshold,
+  poolChoice,
   STRATEGY_NAMES,
   targetTnrThreshold,
   targetTprThreshold,
   type StrategyName,
+  type StrategySpec,
 } from "../../lib/detector/thresholds";
 
-const close = (actual: number, expected: number, eps = 1e-12) =>
-  assert.ok(Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
+const close = (actual: number | null, expected: number, eps = 1e-12) =>
+  assert.ok(actual !== null && Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
 
 const rng = mulberry32;
 
@@ -25,6 +32,14 @@ const rng = mulberry32;
 // Candidates 1.05, 0.75, 0.55, 0.4, 0.25, 0.15, 0.05 flag tp [0,1,1,2,2,2,2], fp [0,0,1,1,2,3,4].
 const L = [0, 0, 0, 0, 1, 1];
 const S = [0.1, 0.2, 0.3, 0.6, 0.5, 0.9];
+
+// Validation: normals 0.1 … 1.0 (ten), spills 1.5, 2.0. p90 of the normals = 0.91
+// (linear interpolation between 0.9 and 1.0).
+const VL = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
+const VS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.5, 2.0];
+
+const P90: StrategySpec = { id: "p90", strategy: "percentile", options: { percentile: 90 }, label: "90th percentile" };
+const F1: StrategySpec = { id: "maxF1", strategy: "maxF1", label: "best F1" };
 
 test("candidates: midpoints between distinct scores, half a gap beyond each end", () => {
   const c = candidateThresholds(L, S);
@@ -195,3 +210,80 @@ test("allStrategies returns one choice per strategy with its validation metrics"
   [0.25, 0.4, 0.4, 0.4, 0.75].forEach((t, i) => close(all[i].threshold, t));
   for (const c of all) assert.deepEqual(c.validation, metricsAtThreshold(L, S, c.threshold));
 });
+
+test("chooseThresholds: each strategy on validation, with its validation metrics", () => {
+  const [p90, f1] = chooseThresholds(VL, VS, { strategies: [P90, F1] });
+  close(p90.threshold, 0.91);
+  close(p90.validation!.tnr, 0.9); // the normal at 1.0 is above 0.91
+  assert.equal(p90.validation!.tpr, 1);
+  // maxF1: every candidate between 1.0 and 1.5 gives F1 = 1; the midpoint is 1.25.
+  close(f1.threshold, 1.25);
+  assert.equal(f1.validation!.f1, 1);
+  assert.equal(p90.note, undefined);
+});
+
+test("chooseThresholds: default strategies are all there, ids unique", () => {
+  const ids = chooseThresholds(VL, VS).map((c) => c.id);
+  assert.deepEqual(ids, ["p95", "p99", "maxF1", "maxYouden", "tnr95", "tnr99", "tpr95"]);
+  assert.throws(() => chooseThresholds(VL, VS, { strategies: [P90, P90] }), /"p90" is used twice/);
+  assert.throws(() => chooseThresholds(VL, VS, { strategies: [] }), /no strategies/);
+});
+
+test("chooseThresholds: an impossible strategy becomes a note, the others still run", () => {
+  const normalsOnly = [0, 0, 0, 0];
+  const choices = chooseThresholds(normalsOnly, [0.1, 0.2, 0.3, 0.4], { strategies: [P90, F1] });
+  close(choices[0].threshold, 0.37);
+  assert.equal(choices[1].threshold, null);
+  assert.equal(choices[1].validation, null);
+  assert.match(choices[1].note!, /maxF1.*no positives/);
+});
+
+test("chooseThresholds: bad input throws instead of becoming notes", () => {
+  assert.throws(() => chooseThresholds([0, 1], [0.1]), /differ in length/);
+  assert.throws(() => chooseThresholds([0, 2], [0.1, 0.2]), /labels\[1\] is 2/);
+  assert.throws(() => chooseThresholds([0, 1], [0.1, NaN]), /scores\[1\] is NaN/);
+});
+
+test("choiceById names the ids there are", () => {
+  assert.throws(() => choiceById([{ id: "a" }, { id: "b" }], "c"), /no strategy "c"; there are a, b/);
+});
+
+test("poolChoice: the top share of unlabelled scores, no validation metrics, reported beside the others", () => {
+  const unlabelled = Array.from({ length: 101 }, (_, i) => i); // 95th percentile = 95
+  const c = poolChoice(unlabelled, 0.05);
+  assert.equal(c.id, "pool5");
+  assert.equal(c.threshold, 95);
+  assert.equal(c.validation, null);
+  const r = evaluateOnTest([0, 0, 1, 1], [10, 96, 94, 99], [c]).strategies[0];
+  assert.equal(r.metrics!.tp, 1); // 99 > 95; 94 is missed
+  assert.equal(r.metrics!.fp, 1); // 96 > 95
+  assert.equal(predictedVsActual([c], [r])[0].tnrValidation, null);
+  assert.throws(() => poolChoice([], 0.05), /no unlabelled scores/);
+});
+
+test(
+  "checkedPoolThreshold: pool5 when the pool looks mostly normal, " +
+    "the reference quantile when not or when there is no pool",
+  () => {
+    const rand = mulberry32(4);
+    const ref = Array.from({ length: 500 }, () => rand());
+    const normalPool = [...Array.from({ length: 970 }, () => rand()), ...Array.from({ length: 30 }, () => 5 + rand())];
+    const ok = checkedPoolThreshold(normalPool, ref);
+    assert.equal(ok.rule, "pool5");
+    assert.equal(ok.threshold, deploymentThreshold(normalPool, 0.05));
+    assert.ok(Math.abs(ok.estimatedAnomalousShare! - 0.03) < 0.005);
+    const spilled = [...Array.from({ length: 700 }, () => rand()), ...Array.from({ length: 300 }, () => 5 + rand())];
+    const bad = checkedPoolThreshold(spilled, ref);
+    assert.equal(bad.rule, "referenceQuantile");
+    assert.ok(bad.threshold < 1, "the fallback sits among the reference normals, below the spills");
+    assert.match(
+      bad.reason,
+      /30\.0 % of the 1000 pool images score above every reference normal, more than the 5\.0 %/,
+    );
+    const none = checkedPoolThreshold(null, ref);
+    assert.equal(none.rule, "referenceQuantile");
+    assert.match(none.reason, /no unlabelled pool/);
+    assert.throws(() => checkedPoolThreshold(normalPool, []), /no reference/);
+    assert.throws(() => checkedPoolThreshold(normalPool, [1, NaN]), /NaN/);
+  },
+);

@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   buildValidationSuite,
-  checkedPoolThreshold,
   chooseScore,
   deploymentThreshold,
   scoreShift,
@@ -83,24 +82,4 @@ test("texture-removing defects lower the local spread; a colour cast scales the 
   const cast = addDefect(flat(1), shape, "cast", mulberry32(3));
   for (let k = 0; k < 3; k++)
     assert.ok(Math.abs(cast[k] - 0.5) >= 0.5 * 0.05 - 1e-6 && cast.every((v, i) => v === cast[i % 3]));
-});
-
-test("checkedPoolThreshold: pool5 when the pool looks mostly normal, the reference quantile when not or when there is no pool", () => {
-  const rand = mulberry32(4);
-  const ref = Array.from({ length: 500 }, () => rand());
-  const normalPool = [...Array.from({ length: 970 }, () => rand()), ...Array.from({ length: 30 }, () => 5 + rand())];
-  const ok = checkedPoolThreshold(normalPool, ref);
-  assert.equal(ok.rule, "pool5");
-  assert.equal(ok.threshold, deploymentThreshold(normalPool, 0.05));
-  assert.ok(Math.abs(ok.estimatedAnomalousShare! - 0.03) < 0.005);
-  const spilled = [...Array.from({ length: 700 }, () => rand()), ...Array.from({ length: 300 }, () => 5 + rand())];
-  const bad = checkedPoolThreshold(spilled, ref);
-  assert.equal(bad.rule, "referenceQuantile");
-  assert.ok(bad.threshold < 1, "the fallback sits among the reference normals, below the spills");
-  assert.match(bad.reason, /30\.0 % of the 1000 pool images score above every reference normal, more than the 5\.0 %/);
-  const none = checkedPoolThreshold(null, ref);
-  assert.equal(none.rule, "referenceQuantile");
-  assert.match(none.reason, /no unlabelled pool/);
-  assert.throws(() => checkedPoolThreshold(normalPool, []), /no reference/);
-  assert.throws(() => checkedPoolThreshold(normalPool, [1, NaN]), /NaN/);
 });
