@@ -26,6 +26,10 @@ import {
 } from "./metrics";
 import type { PoolRuleName, StrategyName } from "./thresholds";
 import type { StrategyChoice } from "./thresholds";
+import type { DetectorScore } from "./detector";
+import type { ThresholdAnalysis } from "./pipeline";
+import { partIndices } from "./pool";
+import type { WellItem } from "./wells";
 
 // ---------------------------------------------------------------------------------------------------------------
 // The test set, once
@@ -298,5 +302,41 @@ export function scoreEvaluation(
     },
     test: { ...test, ...curves(testLabels, testScores, maxPoints, bins) },
     predictedVsActual: predictedVsActual(choices, test),
+  };
+}
+
+/** The final test evaluation of notebook 04: every score on the report part of the pool and on the whole test set. */
+export interface TestAnalysis {
+  /** Indices (into the test set) of the report part, and its labels and scores. */
+  report: { indices: number[]; labels: number[]; scores: Record<DetectorScore, Float32Array> };
+  whole: { labels: Uint8Array; scores: Record<DetectorScore, Float32Array> };
+  /** Per score, the thresholds chosen on validation measured on the report part, and on the whole test set. */
+  evaluations: ScoreEvaluation[];
+  wholeEvaluations: ScoreEvaluation[];
+}
+
+/**
+ * Read the test labels — once, for the final report — and measure every score and every threshold chosen before
+ * (`analysis`, from lib/detector pipeline's thresholdAnalysis) on the report part and on the whole test set.
+ *   const t = testAnalysis(analysis, test.labels, await detectorScores(detector, test.data, analysis.scores), items)
+ */
+export function testAnalysis(
+  analysis: ThresholdAnalysis,
+  testLabels: Uint8Array,
+  testScores: Record<DetectorScore, Float32Array>,
+  testItems: WellItem[],
+): TestAnalysis {
+  const { scores, validation, choices } = analysis;
+  const indices = partIndices(testItems, "report");
+  const labels = indices.map((i) => testLabels[i]);
+  const reportScores = {} as Record<DetectorScore, Float32Array>;
+  for (const s of scores) reportScores[s] = Float32Array.from(indices, (i) => testScores[s][i]);
+  const evaluate = (s: DetectorScore, l: ArrayLike<number>, t: ArrayLike<number>) =>
+    scoreEvaluation(s, validation.labels, validation.scores[s], choices[s], l, t);
+  return {
+    report: { indices, labels, scores: reportScores },
+    whole: { labels: testLabels, scores: testScores },
+    evaluations: scores.map((s) => evaluate(s, labels, reportScores[s])),
+    wholeEvaluations: scores.map((s) => evaluate(s, testLabels, testScores[s])),
   };
 }

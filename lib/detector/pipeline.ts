@@ -10,21 +10,32 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type * as tf from "@tensorflow/tfjs";
 import { loadModel, readModelMetadata } from "./checkpoint";
-import { readDetectorConfig } from "./config";
+import { DETECTOR_CONFIG, type DetectorConfig, readDetectorConfig } from "./config";
 import { prepareWells, type PreparedWells } from "./dataset";
 import {
   detectorPoolValidation,
   detectorScores,
   availableScores,
   fitDetector,
+  loadDetector,
   type Detector,
   type DetectorPoolSummary,
   type DetectorScore,
 } from "./detector";
 import { loadCached } from "./image-cache";
 import { gatherImages, splitPool } from "./pool";
-import { checkedPoolThreshold, type CheckedThreshold } from "./thresholds";
+import {
+  checkedPoolChoice,
+  checkedPoolThreshold,
+  chooseThresholds,
+  DEFAULT_STRATEGIES,
+  type CheckedThreshold,
+  type StrategyChoice,
+  type StrategySpec,
+} from "./thresholds";
+import { trainAutoencoder } from "./train";
 
 /** A run folder's best checkpoint, or the folder itself when it holds a model. */
 export function checkpointDir(p: string): string {
@@ -90,18 +101,87 @@ export function chooseScoreByRule<R extends { score: DetectorScore; selection: n
   };
 }
 
-export interface CheckpointEvaluation {
-  dir: string;
-  metadata: Record<string, unknown>;
+/** The data of one evaluation, at the model's input size and split: images only, no pool label is read. */
+export interface EvaluationData {
   ds: PreparedWells;
-  detector: Detector;
-  /** The held-out normals (reference) and the proliv spills of the validation set. */
+  shape: [number, number, number];
+  /** The validation set's held-out normals (the reference) and its proliv spills. */
   referenceNormals: Float32Array;
   proliv: Float32Array;
-  /** The pool's select images (unlabelled), or null without a pool. */
+  /** The pool's adapt and select images (the test images without labels), or null when there are too few to split. */
+  adapt: Float32Array | null;
   select: Float32Array | null;
+}
+
+/** Indices of the items whose label is `label`: `indicesOf([0, 1, 0], 0)` → [0, 2]. */
+export function indicesOf(labels: ArrayLike<number>, label: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i] === label) out.push(i);
+  return out;
+}
+
+/** Prepare the data a config names (its size and split): the split, the validation classes and the pool's images. */
+export async function evaluationData(
+  config: DetectorConfig,
+  options: { data?: string; onMessage?: (text: string) => void } = {},
+): Promise<EvaluationData> {
+  const say = options.onMessage ?? (() => {});
+  const shape: [number, number, number] = [config.height, config.width, config.channels];
+  const ds = await prepareWells({
+    root: options.data,
+    size: { height: config.height, width: config.width, channels: config.channels },
+    holdoutFraction: config.split.holdout,
+    seed: config.split.seed,
+  });
+  const per = shape[0] * shape[1] * shape[2];
+  const { data, labels } = ds.trainData.validation;
+  const referenceNormals = gatherImages(data, per, indicesOf(labels, 0));
+  const proliv = gatherImages(data, per, indicesOf(labels, 1));
+  // the pool: the test images without their labels, when there are enough to split in three parts
+  const pool = ds.list.test.length >= MIN_POOL ? splitPool(ds.list.test) : null;
+  if (!pool)
+    say(
+      `no unlabelled pool (${ds.list.test.length} test images): validation on the held-out normals, threshold from them`,
+    );
+  const adapt = pool ? (await loadCached(pool.adapt, ds.size)).data : null;
+  const select = pool ? (await loadCached(pool.select, ds.size)).data : null;
+  return { ds, shape, referenceNormals, proliv, adapt, select };
+}
+
+/** The fewest test images split into a pool (adapt, select, report); fewer: no pool. */
+export const MIN_POOL = 30;
+
+/** Fit a model's reference parts on the evaluation data (notebook 03, promote, experiment): no label is read. */
+export function fitWellsDetector(
+  model: tf.LayersModel,
+  data: EvaluationData,
+  options: { trainedOnPool?: boolean; onMessage?: (text: string) => void } = {},
+): Promise<Detector> {
+  return fitDetector(model, data.shape, {
+    train: data.ds.trainData.train,
+    reference: data.referenceNormals,
+    adapt: data.adapt,
+    trainedOnPool: !!options.trainedOnPool,
+    onMessage: options.onMessage,
+    trainName: "the train part of train/",
+    adaptName: "the pool's adapt part",
+  });
+}
+
+export interface CheckpointEvaluation extends EvaluationData {
+  dir: string;
+  metadata: Record<string, unknown>;
+  config: DetectorConfig;
+  detector: Detector;
+  /** Whether the detector's parts were read from the model folder (useStoredParts) or fitted here. */
+  partsFrom: "model folder" | "fitted";
+  /** The scores evaluated, in the detector's order (availableScores) unless `scores` named others. */
+  scores: DetectorScore[];
   rows: DetectorPoolSummary[];
   choice: ScoreChoice;
+  /** Every computed score on the reference normals and on the pool's select images (null without a pool). */
+  referenceScores: Partial<Record<DetectorScore, Float32Array>>;
+  selectScores: Partial<Record<DetectorScore, Float32Array>> | null;
   threshold: CheckedThreshold;
 }
 
@@ -110,6 +190,8 @@ export interface EvaluateOptions {
   onMessage?: (text: string) => void;
   /** Score only these (default: every score the detector can compute). */
   scores?: DetectorScore[];
+  /** Use the reference parts saved in the model folder when it has them (notebook 04); default: fit them afresh. */
+  useStoredParts?: boolean;
 }
 
 /** The whole label-free pipeline for one checkpoint folder (a run's best/, or a promoted model). */
@@ -120,46 +202,109 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateOptions =
   const config = readDetectorConfig(metadata, path.join(dir, "model.json"));
   if (config.legacy)
     say(`${dir}: saved before the config was stored; split rebuilt as ${JSON.stringify(config.split)}`);
-  const shape: [number, number, number] = [config.height, config.width, config.channels];
-  const ds = await prepareWells({
-    root: options.data,
-    size: { height: config.height, width: config.width, channels: config.channels },
-    holdoutFraction: config.split.holdout,
-    seed: config.split.seed,
-  });
-  const model = await loadModel(dir);
-  const per = shape[0] * shape[1] * shape[2];
-  const labels = ds.trainData.validation.labels;
-  const idx = (want: number) => labels.reduce<number[]>((a, l, i) => (l === want ? (a.push(i), a) : a), []);
-  const referenceNormals = gatherImages(ds.trainData.validation.data, per, idx(0));
-  const proliv = gatherImages(ds.trainData.validation.data, per, idx(1));
-  // the pool: the test images without their labels, when there are enough to split in three parts
-  const pool = ds.list.test.length >= 30 ? splitPool(ds.list.test) : null;
-  const adapt = pool ? (await loadCached(pool.adapt, ds.size)).data : null;
-  const select = pool ? (await loadCached(pool.select, ds.size)).data : null; // images only: labels are not read
-  if (!pool)
-    say(
-      `no unlabelled pool (${ds.list.test.length} test images): validation on the held-out normals, threshold from them`,
-    );
-  const detector = await fitDetector(model, shape, {
-    train: ds.trainData.train,
-    reference: referenceNormals,
-    adapt,
-    trainedOnPool: !!metadata.trainedOnPool,
-    onMessage: say,
-    trainName: "the train part of train/",
-    adaptName: "the pool's adapt part",
-  });
+  const data = await evaluationData(config, options);
+  const stored = options.useStoredParts ? await loadDetector(dir) : null;
+  const partsFrom = stored?.density ? "model folder" : "fitted";
+  if (stored && !stored.density) stored.model.dispose();
+  const detector = stored?.density
+    ? stored
+    : await fitWellsDetector(await loadModel(dir), data, { trainedOnPool: !!metadata.trainedOnPool, onMessage: say });
   const names = options.scores ?? availableScores(detector);
-  const negatives = select ?? referenceNormals;
+  const per = data.shape[0] * data.shape[1] * data.shape[2];
+  const negatives = data.select ?? data.referenceNormals;
   say(
-    `validation of ${names.length} scores on ${negatives.length / per} ${select ? "pool select" : "held-out normal"} images` +
-      (proliv.length ? ` and ${proliv.length / per} proliv spills` : " (no known anomalies: synthetic defects only)"),
+    `validation of ${names.length} scores on ${negatives.length / per} ${data.select ? "pool select" : "held-out normal"} images` +
+      (data.proliv.length
+        ? ` and ${data.proliv.length / per} proliv spills`
+        : " (no known anomalies: synthetic defects only)"),
   );
-  const rows = await detectorPoolValidation(detector, negatives, proliv, names);
+  const rows = await detectorPoolValidation(detector, negatives, data.proliv, names);
   const choice = chooseScoreByRule(rows);
-  const ref = (await detectorScores(detector, referenceNormals, [choice.score]))[choice.score];
-  const sel = select ? (await detectorScores(detector, select, [choice.score]))[choice.score] : null;
-  const threshold = checkedPoolThreshold(sel, ref);
-  return { dir, metadata, ds, detector, referenceNormals, proliv, select, rows, choice, threshold };
+  // one pass per set for every score: the threshold of the chosen one, the others for notebook 04's tables
+  const referenceScores = await detectorScores(detector, data.referenceNormals, names);
+  const selectScores = data.select ? await detectorScores(detector, data.select, names) : null;
+  const threshold = checkedPoolThreshold(selectScores?.[choice.score] ?? null, referenceScores[choice.score]);
+  return {
+    ...data,
+    dir,
+    metadata,
+    config,
+    detector,
+    partsFrom,
+    scores: names,
+    rows,
+    choice,
+    referenceScores,
+    selectScores,
+    threshold,
+  };
+}
+
+/**
+ * The model folder to analyse: the first of `candidates` holding a model.json; without one, a short run trained in
+ * `quickRun` with the project's config (1,000 images, 2 epochs: notebook 03's QUICK settings), its best/ folder.
+ *   const dir = await modelForAnalysis(["../models/wells-ae", "../runs/notebook/best"], "../runs/notebook04-quick")
+ */
+export async function modelForAnalysis(
+  candidates: readonly string[],
+  quickRun: string,
+  options: { data?: string; onMessage?: (text: string) => void } = {},
+): Promise<string> {
+  const found = candidates.find((d) => fs.existsSync(path.join(d, "model.json")));
+  if (found) return found;
+  const best = path.join(quickRun, "best");
+  if (fs.existsSync(path.join(best, "model.json"))) return best;
+  const say = options.onMessage ?? (() => {});
+  say(`no model at ${candidates.join(" or ")}: training a short run in ${quickRun} (notebook 03's QUICK settings)`);
+  const c = DETECTOR_CONFIG;
+  const size = { height: c.height, width: c.width, channels: c.channels };
+  const quick = await prepareWells({ root: options.data, size, trainLimit: 1000 });
+  const run = await trainAutoencoder(
+    quick.trainData,
+    {
+      runDir: quickRun,
+      epochs: 2,
+      model: { filters: c.filters, blocks: c.blocks, kind: c.kind },
+      metadata: { config: c },
+    },
+    {
+      onEpoch: (r) =>
+        say(`epoch ${r.epoch}: loss ${r.loss.toExponential(3)}, validation AUROC ${r.valAuroc?.toFixed(4)}`),
+    },
+  );
+  run.model.dispose();
+  return best;
+}
+
+/** Every score on the validation set, and each score's threshold choices: held-out strategies, then the pool rule. */
+export interface ThresholdAnalysis {
+  scores: DetectorScore[];
+  /** The score the headline figures use: the one given, else the model's stored config, else the rule's choice. */
+  primary: DetectorScore;
+  validation: { labels: Uint8Array; scores: Record<DetectorScore, Float32Array> };
+  choices: Record<DetectorScore, StrategyChoice[]>;
+}
+
+/**
+ * Thresholds for every score of an evaluation (notebook 04): the held-out validation strategies (`strategies`) on
+ * the validation set, and the checked pool rule ("pool5") from the evaluation's select and reference scores.
+ *   const analysis = await thresholdAnalysis(ev);   analysis.choices.densityAdapted   // [p95, p99, …, pool5]
+ */
+export async function thresholdAnalysis(
+  ev: CheckpointEvaluation,
+  options: { primary?: DetectorScore | null; strategies?: readonly StrategySpec[] } = {},
+): Promise<ThresholdAnalysis> {
+  const scores = ev.scores;
+  const stored = ev.config.score;
+  const primary =
+    options.primary ?? (stored && (scores as string[]).includes(stored) ? (stored as DetectorScore) : ev.choice.score);
+  const { data, labels } = ev.ds.validation;
+  const validation = { labels, scores: await detectorScores(ev.detector, data, scores) };
+  const choices = {} as Record<DetectorScore, StrategyChoice[]>;
+  for (const s of scores)
+    choices[s] = [
+      ...chooseThresholds(labels, validation.scores[s], { strategies: options.strategies ?? DEFAULT_STRATEGIES }),
+      checkedPoolChoice(ev.selectScores?.[s] ?? null, ev.referenceScores[s]!),
+    ];
+  return { scores, primary, validation, choices };
 }

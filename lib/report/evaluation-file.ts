@@ -15,8 +15,8 @@ import {
   type PrCurve,
   type RocCurve,
 } from "../detector/metrics";
-import { choiceById, type ScoreEvaluation } from "../detector";
-import type { ReferenceResult } from "./references";
+import { choiceById, type ScoreEvaluation, type TestAnalysis, type ThresholdAnalysis } from "../detector";
+import { type ReferenceResult, SEED_RESULTS } from "./references";
 import {
   type BinnedScores,
   binnedScoreHistogram,
@@ -292,4 +292,50 @@ export function evaluationCharts(json: unknown): EvaluationFigures {
   throw new Error(
     `no labelled scores ({ labels, scores }) and no roc / pr / histogram found (top-level keys: ${keys})`,
   );
+}
+
+/**
+ * The evaluation file's content from notebook 04's analysis: every score's validation choices and test figures (the
+ * report part, and the whole test set), and the primary score of every image with its label and threshold.
+ *   writeEvaluation("../reports/evaluation.json", evaluationReport({ modelDir, metadata, analysis, test, strategy }))
+ */
+export function evaluationReport(p: {
+  modelDir: string;
+  metadata: Record<string, unknown>;
+  analysis: ThresholdAnalysis;
+  test: TestAnalysis;
+  strategy: string;
+  references?: readonly ReferenceResult[];
+}): EvaluationReport {
+  const { analysis, test, strategy } = p;
+  const score = analysis.primary;
+  const primary = test.evaluations.find((e) => e.score === score);
+  if (!primary) throw new Error(`evaluationReport: the test analysis has no score ${score}`);
+  const threshold = choiceById(analysis.choices[score], strategy).threshold;
+  const labelled = (labels: ArrayLike<number>, scores: ArrayLike<number>): LabelledScores => ({
+    score,
+    threshold,
+    labels: Array.from(labels),
+    scores: Array.from(scores),
+  });
+  const validationSpills = Array.from(analysis.validation.labels).filter((l) => l === 1).length;
+  return {
+    createdAt: new Date().toISOString(),
+    model: { dir: p.modelDir, metadata: p.metadata },
+    primary: { score, strategy },
+    counts: {
+      validation: { normals: analysis.validation.labels.length - validationSpills, spills: validationSpills },
+      test: { normals: primary.test.negatives, spills: primary.test.positives },
+    },
+    scores: test.evaluations,
+    testPart:
+      "report part of the pool (experiments/PROTOCOL-2.md); " +
+      `wholeTest: all ${test.whole.labels.length.toLocaleString("en")} test images`,
+    wholeTest: test.wholeEvaluations,
+    primaryScores: {
+      validation: labelled(analysis.validation.labels, analysis.validation.scores[score]),
+      test: labelled(test.report.labels, test.report.scores[score]),
+    },
+    references: p.references ?? SEED_RESULTS,
+  };
 }

@@ -7,3 +7,4 @@ export * from "./images";
 export * from "./references";
 export * from "./tables";
 export * from "./threshold-explorer";
+export * from "./threshold-analysis";

@@ -7,7 +7,7 @@
  *   tslab.display.html(frameTable(confusionFrame(metrics), { heat: true, showIndex: true }));
  */
 import type { DataFrame } from "danfojs";
-import type { Cell } from "./display";
+import { type Cell, table, type TableOptions } from "./display";
 import type { ConfusionMatrix, ThresholdMetrics } from "../detector/metrics";
 import type { PredictedVsActualRow, StrategyChoice, TestResult } from "../detector";
 
@@ -99,4 +99,9 @@ export function confusionFrame(cm: ConfusionMatrix): DataFrame {
     ],
     { columns: ["predicted normal", "predicted spill"], index: ["actual normal", "actual spill"] },
   );
+}
+
+/** The HTML of table data: `tableHtml(strategyTable(choices), { caption: "validation" })`. */
+export function tableHtml(data: TableData, options: TableOptions = {}): string {
+  return table(data.columns, data.rows, options);
 }
