@@ -126,13 +126,21 @@ export async function evaluationData(
   options: { data?: string; onMessage?: (text: string) => void } = {},
 ): Promise<EvaluationData> {
   const say = options.onMessage ?? (() => {});
-  const shape: [number, number, number] = [config.height, config.width, config.channels];
   const ds = await prepareWells({
     root: options.data,
     size: { height: config.height, width: config.width, channels: config.channels },
     holdoutFraction: config.split.holdout,
     seed: config.split.seed,
   });
+  return evaluationDataOf(ds, say);
+}
+
+/** The evaluation data of wells already prepared (notebook 03's `prepareWells`): validation classes and pool images. */
+export async function evaluationDataOf(
+  ds: PreparedWells,
+  say: (text: string) => void = () => {},
+): Promise<EvaluationData> {
+  const shape = ds.trainData.shape;
   const per = shape[0] * shape[1] * shape[2];
   const { data, labels } = ds.trainData.validation;
   const referenceNormals = gatherImages(data, per, indicesOf(labels, 0));
