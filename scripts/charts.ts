@@ -26,7 +26,7 @@ import {
   lossCurves,
   pickExamples,
   pngGrid,
-  rocCurvesChart,
+  readEvaluation,
   reconstructionExamples,
   reconstructionTiles,
   selectImages,
@@ -197,36 +197,10 @@ async function main() {
     console.log(`skipping ROC / PR / score charts: ${evaluationFile} does not exist (notebook 04 writes it)`);
   } else {
     try {
-      const figures = evaluationCharts(JSON.parse(fs.readFileSync(evaluationFile, "utf8")));
-      console.log(
-        `evaluation charts from ${evaluationFile} (${figures.source}): ${figures.charts.map((c) => c.name).join(", ")}`,
-      );
+      const figures = evaluationCharts(readEvaluation(evaluationFile));
+      const names = figures.charts.map((c) => c.name).join(", ");
+      console.log(`evaluation charts from ${evaluationFile} (${figures.source}): ${names}`);
       specs.push(...figures.charts);
-      const all = JSON.parse(fs.readFileSync(evaluationFile, "utf8")) as {
-        scores?: {
-          score: string;
-          test: {
-            auroc: number;
-            roc: { fpr: (number | null)[]; tpr: (number | null)[]; thresholds: (number | null)[] };
-          };
-        }[];
-      };
-      if (Array.isArray(all.scores) && all.scores.length > 1 && all.scores.every((e) => e.test?.roc))
-        specs.push({
-          name: "roc-scores",
-          spec: rocCurvesChart(
-            all.scores.map((e) => ({
-              name: e.score,
-              auroc: e.test.auroc,
-              roc: {
-                fpr: e.test.roc.fpr.map(Number),
-                tpr: e.test.roc.tpr.map(Number),
-                thresholds: e.test.roc.thresholds.map(Number),
-              },
-            })),
-            { title: "ROC of every score — report part of the test set" },
-          ),
-        });
     } catch (e) {
       console.log(`skipping ROC / PR / score charts: ${evaluationFile}: ${(e as Error).message}`);
     }

@@ -3,29 +3,14 @@
  * (`npm run charts`, which redraws the README figures from it without the model or the data).
  *
  *   writeEvaluation("../reports/evaluation.json", report);   // atomically; checks the report's shape first
- *   const figures = evaluationCharts(JSON.parse(fs.readFileSync("reports/evaluation.json", "utf8")));
+ *   const figures = evaluationCharts(readEvaluation("reports/evaluation.json"));
  */
 import { writeFileAtomic } from "../common/atomic";
-import {
-  auroc,
-  averagePrecision,
-  metricsVsThreshold,
-  prCurve,
-  rocCurve,
-  type PrCurve,
-  type RocCurve,
-} from "../detector/metrics";
+import * as fs from "node:fs";
+import { auroc, averagePrecision, metricsVsThreshold, prCurve, rocCurve } from "../detector/metrics";
 import { choiceById, type ScoreEvaluation, type TestAnalysis, type ThresholdAnalysis } from "../detector";
 import { type ReferenceResult, SEED_RESULTS } from "./references";
-import {
-  type BinnedScores,
-  binnedScoreHistogram,
-  type ChartSpec,
-  metricsVsThresholdChart,
-  prChart,
-  rocChart,
-  scoreHistogram,
-} from "./charts";
+import { type ChartSpec, metricsVsThresholdChart, prChart, rocChart, rocCurvesChart, scoreHistogram } from "./charts";
 
 /** The file `npm run charts` reads (reports/evaluation.json). */
 export interface EvaluationReport {
@@ -38,7 +23,7 @@ export interface EvaluationReport {
   scores: ScoreEvaluation[];
   /**
    * The primary score of every validation and test image with its label, and the primary threshold: `npm run charts`
-   * draws its ROC, PR, histogram and metrics-against-threshold figures from these (lib/charts evaluationCharts).
+   * draws its ROC, PR, histogram and metrics-against-threshold figures from these (evaluationCharts).
    */
   primaryScores: { validation: LabelledScores; test: LabelledScores };
   references: readonly ReferenceResult[];
@@ -56,242 +41,109 @@ export interface LabelledScores {
 }
 
 /**
+ * A parsed evaluation file checked against `EvaluationReport`: each missing or malformed part is named with `where`
+ * (the file), so `npm run charts` fails with what to fix. Returns the report.
+ */
+export function checkEvaluation(report: unknown, where: string): EvaluationReport {
+  const r = report as EvaluationReport;
+  const bad = (what: string) => new Error(`${where}: ${what} (not written by notebook 04's writeEvaluation?)`);
+  if (typeof report !== "object" || report === null || Array.isArray(report)) throw bad("not a JSON object");
+  if (!Array.isArray(r.scores) || r.scores.length === 0) throw bad("the report has no scores");
+  if (typeof r.primary?.score !== "string" || typeof r.primary?.strategy !== "string")
+    throw bad("no primary { score, strategy }");
+  const primary = r.scores.find((s) => s.score === r.primary.score);
+  if (!primary) throw bad(`primary score "${r.primary.score}" is not among ${r.scores.map((s) => s.score).join(", ")}`);
+  choiceById(primary.validation.choices, r.primary.strategy);
+  for (const set of ["validation", "test"] as const) {
+    const p = r.primaryScores?.[set];
+    if (!p || !Array.isArray(p.labels) || !Array.isArray(p.scores) || p.labels.length !== p.scores.length)
+      throw bad(`primaryScores.${set} needs equally long labels and scores`);
+  }
+  return r;
+}
+
+/**
  * Write the report as JSON atomically (a reader never sees half a file); NaN and ±Infinity become null, as JSON has
- * no such numbers. Checks that the primary score and strategy are in it. `writeEvaluation("../reports/evaluation.json", report)`.
+ * no such numbers. Checks it first (`checkEvaluation`). `writeEvaluation("../reports/evaluation.json", report)`.
  */
 export function writeEvaluation(path: string, report: EvaluationReport): void {
-  if (!report || !Array.isArray(report.scores) || report.scores.length === 0)
-    throw new Error(`writeEvaluation(${path}): the report has no scores`);
-  const primary = report.scores.find((s) => s.score === report.primary?.score);
-  if (!primary)
-    throw new Error(
-      `writeEvaluation(${path}): primary score "${report.primary?.score}" is not among ${report.scores.map((s) => s.score).join(", ")}`,
-    );
-  choiceById(primary.validation.choices, report.primary.strategy);
-  for (const set of ["validation", "test"] as const) {
-    const p = report.primaryScores?.[set];
-    if (!p || !Array.isArray(p.labels) || !Array.isArray(p.scores) || p.labels.length !== p.scores.length)
-      throw new Error(`writeEvaluation(${path}): primaryScores.${set} needs equally long labels and scores`);
-  }
+  checkEvaluation(report, `writeEvaluation(${path})`);
   writeFileAtomic(path, `${JSON.stringify(report, null, 1)}\n`);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Evaluation files
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const isNumberArray = (v: unknown): v is number[] =>
-  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x));
-/** A curve array as JSON stores it: numbers, with null where the value was ±Infinity or NaN. */
-const isCurveArray = (v: unknown): v is (number | null)[] =>
-  Array.isArray(v) && v.length > 0 && v.every((x) => x === null || typeof x === "number");
-const isLabels = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => x === 0 || x === 1);
-const nullToNaN = (a: (number | null)[]) => a.map((x) => (x === null ? NaN : x));
-
-/** A threshold stored as a number, or as { threshold } / { value }. */
-function thresholdOf(v: unknown): number | undefined {
-  if (typeof v === "number" && Number.isFinite(v)) return v;
-  if (isObject(v)) return thresholdOf(v.threshold) ?? thresholdOf(v.value);
-  return undefined;
-}
-
-interface Found {
-  path: string;
-  node: Json;
-  /** Enclosing objects, outermost first. */
-  ancestors: Json[];
-}
-
-/** Every object in a JSON tree (arrays of objects included), depth-limited, with its path and ancestors. */
-function objectsIn(root: unknown, maxDepth = 6): Found[] {
-  const out: Found[] = [];
-  const walk = (v: unknown, path: string, ancestors: Json[], depth: number) => {
-    if (depth > maxDepth) return;
-    if (Array.isArray(v)) {
-      v.slice(0, 50).forEach((x, i) => isObject(x) && walk(x, `${path}[${i}]`, ancestors, depth + 1));
-      return;
-    }
-    if (!isObject(v)) return;
-    out.push({ path: path || "(top level)", node: v, ancestors });
-    for (const [k, x] of Object.entries(v))
-      if (typeof x === "object" && x !== null) walk(x, path ? `${path}.${k}` : k, [...ancestors, v], depth + 1);
-  };
-  walk(root, "", [], 0);
-  return out;
-}
-
-/** A ROC curve stored as { fpr, tpr } or { x, y } (+ optional thresholds, nulls for -Infinity). */
-function rocFromJson(v: unknown): RocCurve | undefined {
-  if (!isObject(v)) return undefined;
-  const [x, y] = [v.fpr ?? v.x, v.tpr ?? v.y];
-  if (!isCurveArray(x) || !isCurveArray(y) || x.length !== y.length) return undefined;
-  return {
-    fpr: nullToNaN(x),
-    tpr: nullToNaN(y),
-    thresholds:
-      isCurveArray(v.thresholds) && v.thresholds.length === x.length ? nullToNaN(v.thresholds) : x.map(() => NaN),
-  };
-}
-
-/** A PR curve stored as { recall, precision } or { x: recall, y: precision } (+ optional thresholds). */
-function prFromJson(v: unknown): PrCurve | undefined {
-  if (!isObject(v)) return undefined;
-  const [x, y] = [v.recall ?? v.x, v.precision ?? v.y];
-  if (!isCurveArray(x) || !isCurveArray(y) || x.length !== y.length) return undefined;
-  return {
-    recall: nullToNaN(x),
-    precision: nullToNaN(y),
-    thresholds:
-      isCurveArray(v.thresholds) && v.thresholds.length === x.length ? nullToNaN(v.thresholds) : x.map(() => NaN),
-  };
-}
-
-/** A histogram stored as { edges: n + 1 numbers, normal: n counts, spill: n counts }. */
-function histogramFromJson(v: unknown): BinnedScores | undefined {
-  if (!isObject(v) || !isNumberArray(v.edges) || !isNumberArray(v.normal) || !isNumberArray(v.spill)) return undefined;
-  if (v.normal.length !== v.edges.length - 1 || v.spill.length !== v.normal.length) return undefined;
-  return { edges: v.edges, normal: v.normal, spill: v.spill };
+/** Read and check an evaluation file: `readEvaluation("reports/evaluation.json").primary.score`. */
+export function readEvaluation(file: string): EvaluationReport {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such file (notebook 04 writes it)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: not JSON (${(e as Error).message})`);
+  }
+  return checkEvaluation(json, file);
 }
 
 export interface EvaluationFigures {
-  /** Where in the JSON the data came from, e.g. "scores[0].test". */
+  /** Which part of the report the labelled charts come from. */
   source: string;
   charts: { name: string; spec: ChartSpec }[];
 }
 
+/** A curve array as JSON stores it: numbers, with null where the value was ±Infinity or NaN. */
+const nullToNaN = (a: readonly (number | null)[]) => a.map((x) => (x === null ? NaN : x));
+
 /**
- * Charts from an evaluation JSON whose exact layout this module does not own (notebook 04 writes it), found by shape.
- *   - Labelled scores, an object with equally long `labels` (0/1) and `scores` (numbers), give ROC, PR, histogram and
- *     metrics-vs-threshold charts.
- *   - Otherwise an object holding ready-made `roc` ({ fpr, tpr } or { x, y }), `pr` ({ recall, precision } or
- *     { x, y }) and/or `histogram` ({ edges, normal, spill } counts) gives those charts.
- * Among several candidates it prefers the test set (a path naming "test") of the primary score (`primary.score` or a
- * top-level `score`). The threshold line is the primary strategy's threshold (an object under the candidate whose `id`
- * or `strategy` equals `primary.strategy`), else the nearest `threshold` on the candidate or an enclosing object.
- * Anything else is an error that lists the top-level keys.
- *   evaluationCharts(JSON.parse(fs.readFileSync("reports/evaluation.json", "utf8"))).charts.map((c) => c.name)
+ * The README's evaluation charts from an evaluation report: ROC, precision–recall, scores by class and metrics
+ * against the threshold of the primary score on the test images the report holds (`primaryScores.test`, with the
+ * primary threshold), and, with several scores, every score's stored test ROC in one chart ("roc-scores").
+ *   evaluationCharts(readEvaluation("reports/evaluation.json")).charts.map((c) => c.name)
  */
-export function evaluationCharts(json: unknown): EvaluationFigures {
-  const all = objectsIn(json);
-  const root = isObject(json) ? json : {};
-  const primary = isObject(root.primary) ? root.primary : root;
-  const primaryScore = typeof primary.score === "string" ? primary.score : undefined;
-  const primaryStrategy = typeof primary.strategy === "string" ? primary.strategy : undefined;
-  const chain = (f: Found) => [f.node, ...[...f.ancestors].reverse()]; // nearest first
-  const rank = (f: Found) =>
-    (/test/i.test(f.path) ? 2 : 0) +
-    (primaryScore !== undefined && chain(f).some((o) => o.score === primaryScore) ? 1 : 0);
-  const best = (found: Found[]) => found.reduce((a, b) => (rank(b) > rank(a) ? b : a));
-
-  const thresholdFor = (f: Found): number | undefined => {
-    if (primaryStrategy !== undefined)
-      for (const o of chain(f)) {
-        const hit = objectsIn(o, 3).find(
-          ({ node }) =>
-            (node.id === primaryStrategy || node.strategy === primaryStrategy) &&
-            thresholdOf(node.threshold) !== undefined,
-        );
-        if (hit) return thresholdOf(hit.node.threshold);
-      }
-    return chain(f)
-      .map((o) => thresholdOf(o.threshold))
-      .find((t) => t !== undefined);
-  };
-  const describe = (f: Found) => {
-    const testSet =
-      typeof root.testPart === "string" && !/wholeTest/.test(f.path) ? "report part of the test set" : "test set";
-    const set = /test/i.test(f.path) ? testSet : /valid/i.test(f.path) ? "validation set" : f.path;
-    const score =
-      primaryScore ??
-      chain(f)
-        .map((o) => o.score ?? o.scoreName)
-        .find((v): v is string => typeof v === "string");
-    return { title: (what: string) => `${what} — ${set}${score ? `, score ${score}` : ""}`, score };
-  };
-
-  const labelled = all.filter(
-    ({ node }) => isLabels(node.labels) && isNumberArray(node.scores) && node.labels.length === node.scores.length,
-  );
-  if (labelled.length > 0) {
-    const pick = best(labelled);
-    const labels = pick.node.labels as number[];
-    const scores = pick.node.scores as number[];
-    const threshold = thresholdFor(pick);
-    const { title, score } = describe(pick);
-    const charts: { name: string; spec: ChartSpec }[] = [];
-    const both = labels.includes(0) && labels.includes(1);
-    if (both) {
-      charts.push({
-        name: "roc",
-        spec: rocChart(rocCurve(labels, scores), { auroc: auroc(labels, scores), title: title("ROC curve") }),
-      });
-      charts.push({
-        name: "pr",
-        spec: prChart(prCurve(labels, scores), {
-          averagePrecision: averagePrecision(labels, scores),
-          title: title("Precision–recall curve"),
-        }),
-      });
-    }
-    charts.push({
-      name: "score-histogram",
-      spec: scoreHistogram(scores, labels, threshold, { scoreName: score, title: title("Anomaly scores by class") }),
+export function evaluationCharts(report: EvaluationReport): EvaluationFigures {
+  const { labels, scores, threshold, score } = report.primaryScores.test;
+  const set = report.testPart ? "report part of the test set" : "test set";
+  const title = (what: string) => `${what} — ${set}, score ${score}`;
+  const charts: { name: string; spec: ChartSpec }[] = [];
+  const both = labels.includes(0) && labels.includes(1);
+  if (both) {
+    const roc = rocCurve(labels, scores);
+    charts.push({ name: "roc", spec: rocChart(roc, { auroc: auroc(labels, scores), title: title("ROC curve") }) });
+    const pr = prCurve(labels, scores);
+    const ap = averagePrecision(labels, scores);
+    charts.push({ name: "pr", spec: prChart(pr, { averagePrecision: ap, title: title("Precision–recall curve") }) });
+  }
+  const t = threshold ?? undefined;
+  const byClass = scoreHistogram(scores, labels, t, { scoreName: score, title: title("Anomaly scores by class") });
+  charts.push({ name: "score-histogram", spec: byClass });
+  if (both) {
+    // At most ~300 thresholds, evenly spaced over the sorted distinct scores: enough for a smooth line.
+    const distinct = [...new Set(scores)].sort((a, b) => a - b);
+    const step = Math.max(1, Math.floor(distinct.length / 300));
+    const grid = distinct.filter((_, i) => i % step === 0);
+    const rates = metricsVsThreshold(labels, scores, grid);
+    const spec = metricsVsThresholdChart(rates, {
+      threshold: t,
+      scoreName: score,
+      title: title("Metrics against the threshold"),
     });
-    if (both) {
-      // At most ~300 thresholds, evenly spaced over the sorted distinct scores: enough for a smooth line.
-      const distinct = [...new Set(scores)].sort((a, b) => a - b);
-      const step = Math.max(1, Math.floor(distinct.length / 300));
-      const grid = distinct.filter((_, i) => i % step === 0);
-      charts.push({
-        name: "metrics-vs-threshold",
-        spec: metricsVsThresholdChart(metricsVsThreshold(labels, scores, grid), {
-          threshold,
-          scoreName: score,
-          title: title("Metrics against the threshold"),
-        }),
-      });
-    }
-    return { source: pick.path, charts };
+    charts.push({ name: "metrics-vs-threshold", spec });
   }
-
-  const withCurves = all.filter(
-    ({ node }) => rocFromJson(node.roc) || prFromJson(node.pr) || histogramFromJson(node.histogram),
-  );
-  if (withCurves.length > 0) {
-    const pick = best(withCurves);
-    const { node } = pick;
-    const { title, score } = describe(pick);
-    const number = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-    const charts: { name: string; spec: ChartSpec }[] = [];
-    const roc = rocFromJson(node.roc);
-    if (roc)
-      charts.push({ name: "roc", spec: rocChart(roc, { auroc: number(node.auroc), title: title("ROC curve") }) });
-    const pr = prFromJson(node.pr);
-    if (pr)
-      charts.push({
-        name: "pr",
-        spec: prChart(pr, { averagePrecision: number(node.averagePrecision), title: title("Precision–recall curve") }),
-      });
-    const hist = histogramFromJson(node.histogram);
-    if (hist)
-      charts.push({
-        name: "score-histogram",
-        spec: binnedScoreHistogram(hist, thresholdFor(pick), {
-          scoreName: score,
-          title: title("Anomaly scores by class"),
-        }),
-      });
-    return { source: pick.path, charts };
-  }
-  const keys = isObject(json)
-    ? Object.keys(json).join(", ") || "none"
-    : Array.isArray(json)
-      ? "(an array)"
-      : typeof json;
-  throw new Error(
-    `no labelled scores ({ labels, scores }) and no roc / pr / histogram found (top-level keys: ${keys})`,
-  );
+  if (report.scores.length > 1)
+    charts.push({
+      name: "roc-scores",
+      spec: rocCurvesChart(
+        report.scores.map((e) => ({
+          name: e.score,
+          auroc: e.test.auroc,
+          roc: {
+            fpr: nullToNaN(e.test.roc.fpr),
+            tpr: nullToNaN(e.test.roc.tpr),
+            thresholds: nullToNaN(e.test.roc.thresholds),
+          },
+        })),
+        { title: `ROC of every score — ${set}` },
+      ),
+    });
+  return { source: "primaryScores.test", charts };
 }
 
 /**

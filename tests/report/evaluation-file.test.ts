@@ -1,93 +1,103 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { evaluationCharts } from "../../lib/report/evaluation-file";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { chooseThresholds, scoreEvaluation } from "../../lib/detector";
+import {
+  checkEvaluation,
+  type EvaluationReport,
+  evaluationCharts,
+  readEvaluation,
+  SEED_RESULTS,
+  writeEvaluation,
+} from "../../lib/report";
 
 /** Everything a trace or layout would send to plotly is JSON: no NaN/Infinity may hide in it. */
 const roundTrips = (v: unknown) => assert.deepEqual(JSON.parse(JSON.stringify(v)), v);
 
-test("evaluationCharts: finds labelled scores (the test set first) and the threshold above them", () => {
-  const json = {
-    score: "maxSmoothed",
-    threshold: { strategy: "maxF1", threshold: 0.5 },
-    validation: { labels: [0, 1], scores: [0.1, 0.9] },
-    results: { test: { labels: [0, 0, 1, 1], scores: [0.1, 0.4, 0.35, 0.8] } },
+const VL = [0, 0, 0, 0, 1, 1];
+const VS = { mse: [0.1, 0.2, 0.3, 0.25, 0.9, 0.6], ssim: [0.2, 0.1, 0.4, 0.3, 0.5, 0.8] };
+const TL = [0, 0, 1, 1];
+const TS = { mse: [0.1, 0.4, 0.35, 0.8], ssim: [0.3, 0.2, 0.6, 0.7] };
+
+/** A small report as notebook 04 writes it (primary score ssim, strategy maxF1). */
+function report(testPart?: string): EvaluationReport {
+  const scores = (["mse", "ssim"] as const).map((s) =>
+    scoreEvaluation(s, VL, VS[s], chooseThresholds(VL, VS[s]), TL, TS[s]),
+  );
+  const threshold = scores[1].validation.choices.find((c) => c.id === "maxF1")!.threshold;
+  return {
+    createdAt: "2026-12-01T00:00:00.000Z",
+    model: { dir: "models/x", metadata: {} },
+    primary: { score: "ssim", strategy: "maxF1" },
+    counts: { validation: { normals: 4, spills: 2 }, test: { normals: 2, spills: 2 } },
+    scores,
+    primaryScores: {
+      validation: { score: "ssim", threshold, labels: VL, scores: VS.ssim },
+      test: { score: "ssim", threshold, labels: TL, scores: TS.ssim },
+    },
+    references: SEED_RESULTS,
+    ...(testPart ? { testPart } : {}),
   };
-  const figs = evaluationCharts(json);
-  assert.equal(figs.source, "results.test");
+}
+
+test("evaluationCharts: the primary score's labelled test scores, with the primary threshold", () => {
+  const r = report();
+  const figs = evaluationCharts(r);
+  assert.equal(figs.source, "primaryScores.test");
   assert.deepEqual(
     figs.charts.map((c) => c.name),
-    ["roc", "pr", "score-histogram", "metrics-vs-threshold"],
+    ["roc", "pr", "score-histogram", "metrics-vs-threshold", "roc-scores"],
   );
   const hist = figs.charts[2].spec;
-  assert.deepEqual(hist.traces[1].x, [0.35, 0.8]);
-  assert.equal((hist.options.layout!.shapes as { x0: number }[])[0].x0, 0.5);
-  assert.equal((hist.options.layout!.xaxis as { title: { text: string } }).title.text, "maxSmoothed");
-  assert.match(String(figs.charts[0].spec.traces[0].name), /AUROC 0\.7500/);
+  assert.deepEqual(hist.traces[1].x, [0.6, 0.7], "the spills' test scores");
+  assert.equal((hist.options.layout!.shapes as { x0: number }[])[0].x0, r.primaryScores.test.threshold);
+  assert.equal((hist.options.layout!.xaxis as { title: { text: string } }).title.text, "ssim");
+  assert.match(String(figs.charts[0].spec.traces[0].name), /AUROC 1\.0000/);
   roundTrips(figs.charts.map((c) => c.spec));
 });
 
 test("evaluationCharts: titles name the report part when the evaluation holds one", () => {
-  const test = { labels: [0, 0, 1, 1], scores: [0.1, 0.4, 0.35, 0.8] };
-  const title = (json: unknown) => String(evaluationCharts(json).charts[0].spec.options.title);
-  assert.match(title({ testPart: "report part", primaryScores: { test } }), /report part of the test set/);
-  assert.doesNotMatch(title({ primaryScores: { test } }), /report part/);
+  const title = (r: EvaluationReport) => String(evaluationCharts(r).charts[0].spec.options.title);
+  assert.match(title(report("report part")), /report part of the test set, score ssim/);
+  assert.doesNotMatch(title(report()), /report part/);
 });
 
-test("evaluationCharts: ready-made curves with JSON nulls, and a clear error for anything else", () => {
-  const figs = evaluationCharts({
-    test: { auroc: 0.9, roc: { fpr: [0, 0.5, 1], tpr: [0, 1, 1], thresholds: [0.9, 0.5, null] } },
-  });
-  assert.equal(figs.source, "test");
+test("evaluationCharts: roc-scores from every score's stored test ROC, JSON nulls as gaps", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "evaluation-"));
+  const file = path.join(dir, "evaluation.json");
+  writeEvaluation(file, report());
+  const read = readEvaluation(file);
+  assert.equal(read.scores[0].test.roc.thresholds.at(-1), null, "-Infinity is stored as null");
+  const rocs = evaluationCharts(read).charts.find((c) => c.name === "roc-scores")!.spec;
   assert.deepEqual(
-    figs.charts.map((c) => c.name),
-    ["roc"],
+    rocs.traces.slice(0, 2).map((t) => t.name),
+    ["mse (0.7500)", "ssim (1.0000)"],
   );
-  assert.deepEqual(figs.charts[0].spec.traces[0].customdata, [0.9, 0.5, null]);
-  assert.throws(() => evaluationCharts({ metrics: { f1: 0.5 }, note: "x" }), /top-level keys: metrics, note/);
-  assert.throws(() => evaluationCharts({ labels: [0, 2], scores: [1, 2] }), /no labelled scores/);
-  assert.throws(() => evaluationCharts([1, 2]), /an array/);
+  roundTrips(rocs);
+  fs.rmSync(dir, { recursive: true });
 });
 
-test(
-  "evaluationCharts: per-score entries with x/y curves and binned counts " +
-    "pick the primary score's test set and strategy",
-  () => {
-    const entry = (score: string, auroc: number) => ({
-      score,
-      validation: {
-        auroc: 1,
-        roc: { x: [0, 1], y: [0, 1], thresholds: [1, null] },
-        strategies: [{ id: "p95", threshold: 0.111 }],
-      },
-      test: {
-        auroc,
-        averagePrecision: 0.3,
-        strategies: [
-          { id: "f1", threshold: 0.9 },
-          { id: "p95", threshold: 0.004 },
-        ],
-        roc: { x: [0, 0.2, 1], y: [0, 0.7, 1], thresholds: [0.01, 0.004, null] },
-        pr: { x: [0, 0.7, 1], y: [1, 0.4, 0.1], thresholds: [0.01, 0.004, null] },
-        histogram: { edges: [0.001, 0.003, 0.005], normal: [30, 10], spill: [1, 3] },
-      },
-    });
-    const json = { primary: { score: "ssim", strategy: "p95" }, scores: [entry("mse", 0.9), entry("ssim", 0.8)] };
-    const figs = evaluationCharts(json);
-    assert.equal(figs.source, "scores[1].test");
-    assert.deepEqual(
-      figs.charts.map((c) => c.name),
-      ["roc", "pr", "score-histogram"],
-    );
-    assert.match(String(figs.charts[0].spec.traces[0].name), /AUROC 0\.8000/);
-    assert.match(String(figs.charts[0].spec.options.title), /test set, score ssim/);
-    assert.deepEqual(figs.charts[1].spec.traces[0].x, [0, 0.7, 1]);
-    const hist = figs.charts[2].spec;
-    assert.equal(
-      (hist.options.layout!.shapes as { x0: number }[])[0].x0,
-      0.004,
-      "the primary strategy's test threshold",
-    );
-    assert.deepEqual(hist.traces[1].y, [0.25, 0.75]);
-    roundTrips(figs.charts.map((c) => c.spec));
-  },
-);
+test("readEvaluation and checkEvaluation: each problem of the file is named with the file", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "evaluation-"));
+  const file = path.join(dir, "e.json");
+  assert.throws(() => readEvaluation(file), /e\.json: no such file \(notebook 04 writes it\)/);
+  fs.writeFileSync(file, "{ half");
+  assert.throws(() => readEvaluation(file), /e\.json: not JSON/);
+  fs.rmSync(dir, { recursive: true });
+  const ok = report();
+  assert.throws(() => checkEvaluation([1, 2], "f"), /f: not a JSON object/);
+  assert.throws(() => checkEvaluation({ ...ok, scores: [] }, "f"), /f: the report has no scores/);
+  assert.throws(() => checkEvaluation({ ...ok, primary: undefined }, "f"), /no primary \{ score, strategy \}/);
+  assert.throws(
+    () => checkEvaluation({ ...ok, primary: { score: "maxSmoothed", strategy: "maxF1" } }, "f"),
+    /primary score "maxSmoothed" is not among mse, ssim/,
+  );
+  assert.throws(() => checkEvaluation({ ...ok, primary: { score: "ssim", strategy: "p42" } }, "f"), /p42/);
+  const short = { ...ok.primaryScores.test, labels: [0, 1] };
+  assert.throws(
+    () => checkEvaluation({ ...ok, primaryScores: { ...ok.primaryScores, test: short } }, "f"),
+    /primaryScores\.test needs equally long labels and scores/,
+  );
+});
