@@ -32,13 +32,14 @@ export const DETECTOR_EPOCHS = 8;
 
 /** The project's detector (experiments/PROTOCOL-3.md's M1): BatchNorm + LeakyReLU autoencoder, 8 epochs, 32×48×3. */
 export const DETECTOR_CONFIG: Readonly<DetectorConfig> = Object.freeze({
-  height: 32,
-  width: 48,
-  channels: 3,
-  kind: "ae",
+  height: DEFAULT_MODEL.height,
+  width: DEFAULT_MODEL.width,
+  channels: DEFAULT_MODEL.channels as 1 | 3,
+  kind: DEFAULT_MODEL.kind ?? "ae",
+  // BatchNorm + LeakyReLU blocks: what PROTOCOL-3 chose (lib/detector/model's own default stays the plain net)
   blocks: "bn-leaky",
   filters: [...DEFAULT_MODEL.filters],
-  split: { seed: 1, holdout: 0.1 },
+  split: { seed: DEFAULT_MODEL.seed ?? 1, holdout: 0.1 },
   score: null,
   threshold: "checkedPool",
 });
