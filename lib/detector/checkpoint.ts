@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { replaceDirAtomic, writeFileAtomic } from "../common/atomic";
+import { errorText } from "../tf/worker-threads";
 import type { ErrorStats } from "./scores";
 // registers the custom layers (VaeSampling) so that any saved model loads
 import "./model";
@@ -124,7 +125,7 @@ export function readErrorStats(dir: string): (ErrorStats & { fittedOn: string })
   try {
     j = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : e})`);
+    throw new Error(`${file}: not valid JSON (${errorText(e)})`);
   }
   const pixels = j.height * j.width;
   if (!(Array.isArray(j.mean) && Array.isArray(j.sd) && j.mean.length === pixels && j.sd.length === pixels))

@@ -26,6 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../common/atomic";
+import { errorText } from "../tf/worker-threads";
 import type { FeatureSpec, ImageFeatures } from "./features";
 
 export const DENSITY_VERSION = 1;
@@ -271,7 +272,7 @@ export function readDensity(dir: string, spec?: FeatureSpec, file = DENSITY_FILE
   try {
     j = JSON.parse(fs.readFileSync(p, "utf8"));
   } catch (e) {
-    throw new Error(`${p} is not valid JSON (${e instanceof Error ? e.message : e}); refit it with npm run promote`);
+    throw new Error(`${p} is not valid JSON (${errorText(e)}); refit it with npm run promote`);
   }
   if (j.version !== DENSITY_VERSION || j.kind !== "gaussian")
     throw new Error(

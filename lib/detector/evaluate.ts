@@ -22,6 +22,7 @@ import {
   metricsAtThreshold,
   prCurve,
   rocCurve,
+  scoreBins,
   type ThresholdMetrics,
 } from "./metrics";
 import type { PoolRuleName, StrategyName } from "./thresholds";
@@ -224,15 +225,7 @@ export function histogramData(
   bins = 50,
 ): { edges: number[]; normal: number[]; spill: number[] } {
   checkLabelsScores(labels, scores);
-  if (!(Number.isInteger(bins) && bins > 0))
-    throw new Error(`histogramData: bins must be a positive integer, got ${bins}`);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < scores.length; i++) {
-    min = Math.min(min, scores[i]);
-    max = Math.max(max, scores[i]);
-  }
-  const width = max > min ? (max - min) / bins : 1;
+  const { min, width } = scoreBins(scores, bins, "histogramData");
   const edges = Array.from({ length: bins + 1 }, (_, k) => min + k * width);
   const normal = new Array<number>(bins).fill(0);
   const spill = new Array<number>(bins).fill(0);

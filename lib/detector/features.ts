@@ -11,6 +11,7 @@
  *   const f = await imageFeatures(model, images, [32, 48, 3], { border: 0.25 });   // { data: Float64Array(N × 454), count: N, spec }
  */
 import * as tf from "@tensorflow/tfjs";
+import { imageCount } from "./shape";
 
 export interface FeatureSpec {
   /** Layer names in feature order: "image" first, then the encoder blocks, then `z_mean` for a VAE. */
@@ -117,9 +118,7 @@ async function featuresPass(
   if (!(border >= 0 && border < 0.5)) throw new Error(`imageFeatures: border must be in [0, 0.5), got ${border}`);
   const spec = featureSpec(model);
   const per = shape[0] * shape[1] * shape[2];
-  const n = images.length / per;
-  if (!Number.isInteger(n))
-    throw new Error(`imageFeatures: ${images.length} values is not a whole number of ${shape.join("×")} images`);
+  const n = imageCount(images, shape, "imageFeatures");
   const expected = model.inputs[0].shape.slice(1);
   if (expected.join() !== shape.join())
     throw new Error(`imageFeatures: the model expects ${expected.join("×")} images, got ${shape.join("×")}`);

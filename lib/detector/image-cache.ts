@@ -22,6 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../common/atomic";
 import { projectRoot } from "../common/paths";
+import { gatherImages } from "./shape";
 import {
   decodePixelsBatch,
   tensorData,
@@ -161,10 +162,7 @@ export async function loadCached(
 
   // Put the rows back into the caller's order (and repeats back in).
   const rowOf = new Map(rows.map((r, i) => [r.file, i]));
-  const pixels = new Uint8Array(items.length * per);
-  items.forEach((it, i) => {
-    const r = rowOf.get(it.file)!;
-    pixels.set(stored!.subarray(r * per, (r + 1) * per), i * per);
-  });
+  const order = items.map((it) => rowOf.get(it.file)!);
+  const pixels = gatherImages(stored, per, order, "image cache");
   return { ...tensorData(items, size, pixels), fromCache, cacheFile };
 }

@@ -92,6 +92,26 @@ export function checkLabelsScores(
   return { positives, negatives: labels.length - positives };
 }
 
+/**
+ * `bins` equal bins over the whole range of the scores, for per-class histograms whose classes share them:
+ * { min, max, width }, bin k being [min + k · width, min + (k + 1) · width) and the maximum in the last bin; width 1
+ * when every score is equal. `where` names the caller in errors: `scoreBins(scores, 50, "histogramData")`.
+ */
+export function scoreBins(
+  scores: ArrayLike<number>,
+  bins: number,
+  where: string,
+): { min: number; max: number; width: number } {
+  if (!(Number.isInteger(bins) && bins > 0)) throw new Error(`${where}: bins must be a positive integer, got ${bins}`);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < scores.length; i++) {
+    min = Math.min(min, scores[i]);
+    max = Math.max(max, scores[i]);
+  }
+  return { min, max, width: max > min ? (max - min) / bins : 1 };
+}
+
 function checkThreshold(threshold: number): void {
   if (typeof threshold !== "number" || Number.isNaN(threshold))
     throw new Error(`threshold is ${threshold}; it must be a number`);

@@ -12,6 +12,7 @@
  * the callers (npm run score) fall back to tfjs.
  */
 import type { FeatureSpec, ImageFeatures } from "./features";
+import { imageCount } from "./shape";
 
 type Ort = typeof import("onnxruntime-node");
 let ortModule: Ort | null = null;
@@ -124,9 +125,7 @@ export class OnnxRunner {
     options: { border?: number; batchSize?: number; features?: boolean } = {},
   ): Promise<{ reconstructions: Float32Array; features: ImageFeatures | null }> {
     const per = shape[0] * shape[1] * shape[2];
-    const n = images.length / per;
-    if (!Number.isInteger(n))
-      throw new Error(`OnnxRunner: ${images.length} values is not a whole number of ${shape.join("×")} images`);
+    const n = imageCount(images, shape, "OnnxRunner");
     const batch = options.batchSize ?? 256;
     let reconstructions = new Float32Array(images.length); // resized below if the output is not image-shaped
     const wantFeatures = options.features ?? true;

@@ -30,6 +30,7 @@ import * as path from "node:path";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { BackendName } from "../tf/backend";
 import { errorText, startWorkers, stopWorkers, type WorkerHandle } from "../tf/worker-threads";
+import { imageCount } from "./shape";
 
 export interface ReconstructPoolOptions {
   /** Number of worker threads; default `os.availableParallelism()`. */
@@ -122,11 +123,7 @@ export class ReconstructPool {
     if (this.closed) throw new Error("ReconstructPool: reconstruct called after close()");
     const [h, w, c] = shape;
     const per = h * w * c;
-    const n = images.length / per;
-    if (!Number.isInteger(n))
-      throw new Error(
-        `ReconstructPool.reconstruct: ${images.length} values is not a whole number of ${shape.join("×")} images`,
-      );
+    const n = imageCount(images, shape, "ReconstructPool.reconstruct");
     if (this.inputShape.join() !== shape.join())
       throw new Error(
         `ReconstructPool.reconstruct: the model expects ${this.inputShape.join("×")} images, got ${shape.join("×")}`,

@@ -13,8 +13,12 @@
 import type * as tf from "@tensorflow/tfjs";
 import { reconstruct } from "./predict";
 import { type ErrorStats, fitErrorStats, type ScoreName, scoreBatch } from "./scores";
+import { gatherImages } from "./shape";
 import { percentile } from "./thresholds";
 import type { WellItem } from "./wells";
+
+// Re-exported where it was first defined: pipeline.ts, the notebooks and tests import it from here.
+export { gatherImages };
 
 export const POOL_PARTS = ["adapt", "select", "report"] as const;
 export type PoolPart = (typeof POOL_PARTS)[number];
@@ -53,17 +57,6 @@ export function pseudoNormalIndices(scores: ArrayLike<number>, keepFraction: num
   const limit = percentile(finite, 100 * keepFraction);
   const out: number[] = [];
   for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i]) && scores[i] <= limit) out.push(i);
-  return out;
-}
-
-/** The images at `indices` of an N×per array, in that order. */
-export function gatherImages(data: Float32Array, per: number, indices: number[]): Float32Array {
-  const out = new Float32Array(indices.length * per);
-  indices.forEach((j, k) => {
-    if (j < 0 || (j + 1) * per > data.length)
-      throw new Error(`gatherImages: index ${j} is outside ${data.length / per} images`);
-    out.set(data.subarray(j * per, (j + 1) * per), k * per);
-  });
   return out;
 }
 

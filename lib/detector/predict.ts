@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { SCORE_NAMES, scoreBatch, type ScoreName, type ScoreOptions } from "./scores";
+import { imageCount } from "./shape";
 
 export async function reconstruct(
   model: tf.LayersModel,
@@ -14,9 +15,7 @@ export async function reconstruct(
 ): Promise<Float32Array> {
   const [h, w, c] = shape;
   const per = h * w * c;
-  const n = images.length / per;
-  if (!Number.isInteger(n))
-    throw new Error(`reconstruct: ${images.length} values is not a whole number of ${shape.join("×")} images`);
+  const n = imageCount(images, shape, "reconstruct");
   const expected = model.inputs[0].shape.slice(1);
   if (expected.join() !== shape.join())
     throw new Error(`reconstruct: the model expects ${expected.join("×")} images, got ${shape.join("×")}`);

@@ -27,14 +27,9 @@
  *   scoreBatch("zTopKMean", inputs, recons, shape, { errorStats: stats })
  */
 
-export interface ImageShape {
-  height: number;
-  width: number;
-  channels: number;
-}
+import { describeShape, type ImageShape, imageCount, type ShapeLike, toImageShape } from "./shape";
 
-/** A shape as { height, width, channels } or as the tensor-style tuple [height, width, channels]. */
-export type ShapeLike = ImageShape | readonly [number, number, number];
+export type { ImageShape, ShapeLike };
 
 export const SCORE_NAMES = ["mse", "maxSmoothed", "topKMean", "ssim", "zTopKMean"] as const;
 export type ScoreName = (typeof SCORE_NAMES)[number];
@@ -63,27 +58,14 @@ export interface ScoreOptions {
 /** Added to every standard deviation so that a pixel whose error never varies cannot divide by zero. */
 export const ERROR_SD_FLOOR = 1e-4;
 
-/** The shape as an object, checked: every dimension a positive integer (channels only when `needChannels`). */
-function toShape(like: ShapeLike, needChannels = true): ImageShape {
-  const shape = Array.isArray(like) ? { height: like[0], width: like[1], channels: like[2] } : (like as ImageShape);
-  const dims: (keyof ImageShape)[] = needChannels ? ["height", "width", "channels"] : ["height", "width"];
-  for (const d of dims) {
-    if (!Number.isInteger(shape[d]) || shape[d] < 1)
-      throw new Error(`image shape ${d} must be a positive integer, got ${shape[d]}`);
-  }
-  return shape;
-}
-
-const describe = (s: ImageShape) => `${s.height}×${s.width}×${s.channels}`;
-
 function checkImage(name: string, data: ArrayLike<number>, shape: ImageShape): void {
   const need = shape.height * shape.width * shape.channels;
   if (data.length !== need)
-    throw new Error(`${name} has ${data.length} values but shape ${describe(shape)} needs ${need}`);
+    throw new Error(`${name} has ${data.length} values but shape ${describeShape(shape)} needs ${need}`);
 }
 
 function checkMap(map: ArrayLike<number>, like: ShapeLike): ImageShape {
-  const shape = toShape(like, false);
+  const shape = toImageShape(like, false);
   const need = shape.height * shape.width;
   if (map.length !== need)
     throw new Error(`error map has ${map.length} values but ${shape.height}×${shape.width} needs ${need}`);
@@ -115,10 +97,23 @@ function errorMapInto(
 
 /** Per-pixel squared error averaged over channels, H×W: `errorMap(input, recon, { height: 2, width: 2, channels: 3 })`. */
 export function errorMap(input: ArrayLike<number>, recon: ArrayLike<number>, like: ShapeLike): Float32Array {
-  const shape = toShape(like);
+  const shape = toImageShape(like);
   checkImage("input", input, shape);
   checkImage("reconstruction", recon, shape);
   return errorMapInto(input, recon, 0, shape, new Float32Array(shape.height * shape.width));
+}
+
+/**
+ * Mean of (input − recon)² over the `length` values from `offset`, summed in float64: the one mean squared error of
+ * the project (mseScore, scoreBatch's "mse" and so the training's validation loss).
+ */
+function meanSquaredError(input: ArrayLike<number>, recon: ArrayLike<number>, offset: number, length: number): number {
+  let sum = 0;
+  for (let k = offset, end = offset + length; k < end; k++) {
+    const d = input[k] - recon[k];
+    sum += d * d;
+  }
+  return sum / length;
 }
 
 /** Mean squared error over all values: `mseScore(input, recon)`. */
@@ -126,12 +121,7 @@ export function mseScore(input: ArrayLike<number>, recon: ArrayLike<number>): nu
   if (input.length !== recon.length)
     throw new Error(`input has ${input.length} values but reconstruction has ${recon.length}`);
   if (input.length === 0) throw new Error("mseScore of empty images");
-  let sum = 0;
-  for (let i = 0; i < input.length; i++) {
-    const d = input[i] - recon[i];
-    sum += d * d;
-  }
-  return sum / input.length;
+  return meanSquaredError(input, recon, 0, input.length);
 }
 
 /**
@@ -204,7 +194,8 @@ export function maxSmoothedErrorScore(map: ArrayLike<number>, like: ShapeLike, r
   return maxOf(boxMeans(map, shape.height, shape.width, radius));
 }
 
-function checkFraction(fraction: number): void {
+/** A share of the pixels: in (0, 1], as taking none of them means nothing (thresholds' checkUnitInterval allows 0). */
+function checkPositiveFraction(fraction: number): void {
   if (!(fraction > 0 && fraction <= 1)) throw new Error(`fraction must be in (0, 1], got ${fraction}`);
 }
 
@@ -220,7 +211,7 @@ function topKMean(map: ArrayLike<number>, fraction: number, scratch: Float32Arra
 
 /** Mean of the largest ⌈fraction · n⌉ (at least 1) pixel errors: `topKMeanScore(map, 0.01)`. */
 export function topKMeanScore(map: ArrayLike<number>, fraction = 0.01): number {
-  checkFraction(fraction);
+  checkPositiveFraction(fraction);
   if (map.length === 0) throw new Error("topKMeanScore of an empty error map");
   return topKMean(map, fraction, new Float32Array(map.length));
 }
@@ -269,7 +260,7 @@ function meanSsim(x: Float64Array, y: Float64Array, height: number, width: numbe
 
 /** 1 − mean SSIM of the luminances (0 for identical images): `ssimScore(input, recon, shape, 3)`. */
 export function ssimScore(input: ArrayLike<number>, recon: ArrayLike<number>, like: ShapeLike, radius = 3): number {
-  const shape = toShape(like);
+  const shape = toImageShape(like);
   checkImage("input", input, shape);
   checkImage("reconstruction", recon, shape);
   checkRadius(radius);
@@ -281,14 +272,12 @@ export function ssimScore(input: ArrayLike<number>, recon: ArrayLike<number>, li
  * reconstructions: `fitErrorStats(inputs, recons, [32, 48, 3])`. Needs at least two images.
  */
 export function fitErrorStats(inputs: ArrayLike<number>, recons: ArrayLike<number>, like: ShapeLike): ErrorStats {
-  const shape = toShape(like);
+  const shape = toImageShape(like);
   const size = shape.height * shape.width * shape.channels,
     pixels = shape.height * shape.width;
   if (inputs.length !== recons.length)
     throw new Error(`fitErrorStats: inputs have ${inputs.length} values but reconstructions have ${recons.length}`);
-  if (inputs.length % size !== 0)
-    throw new Error(`fitErrorStats: ${inputs.length} values is not a whole number of ${describe(shape)} images`);
-  const count = inputs.length / size;
+  const count = imageCount(inputs, shape, "fitErrorStats");
   if (count < 2) throw new Error(`fitErrorStats: need at least two reference images, got ${count}`);
   const sum = new Float64Array(pixels),
     sq = new Float64Array(pixels),
@@ -340,22 +329,17 @@ export function scoreBatch(
   options: ScoreOptions = {},
 ): Float32Array {
   if (!SCORE_NAMES.includes(name)) throw new Error(`unknown score "${name}"; choose one of ${SCORE_NAMES.join(", ")}`);
-  const shape = toShape(like);
+  const shape = toImageShape(like);
   const stats = name === "zTopKMean" ? checkStats(options.errorStats, shape) : null;
   const size = shape.height * shape.width * shape.channels;
   if (inputs.length !== recons.length)
     throw new Error(`inputs have ${inputs.length} values but reconstructions have ${recons.length}`);
-  if (inputs.length % size !== 0) {
-    throw new Error(
-      `batch of ${inputs.length} values is not a whole number of ${describe(shape)} images (${size} values each)`,
-    );
-  }
-  const count = inputs.length / size;
+  const count = imageCount(inputs, shape, "scoreBatch");
   const pixels = shape.height * shape.width;
   const radius = options.radius ?? (name === "ssim" ? 3 : 2);
   const fraction = options.fraction ?? 0.01;
   checkRadius(radius);
-  checkFraction(fraction);
+  checkPositiveFraction(fraction);
   // buffers reused across the batch
   const map = new Float32Array(pixels);
   const scratch = new Float32Array(pixels);
@@ -372,12 +356,12 @@ export function scoreBatch(
       out[i] = 1 - meanSsim(lumA, lumB, shape.height, shape.width, radius);
       continue;
     }
-    errorMapInto(inputs, recons, offset, shape, map);
     if (name === "mse") {
-      let sum = 0;
-      for (let p = 0; p < pixels; p++) sum += map[p];
-      out[i] = sum / pixels;
-    } else if (name === "maxSmoothed") out[i] = maxOf(boxMeans(map, shape.height, shape.width, radius, smoothed, sat));
+      out[i] = meanSquaredError(inputs, recons, offset, size);
+      continue;
+    }
+    errorMapInto(inputs, recons, offset, shape, map);
+    if (name === "maxSmoothed") out[i] = maxOf(boxMeans(map, shape.height, shape.width, radius, smoothed, sat));
     else {
       if (stats) for (let p = 0; p < pixels; p++) map[p] = (map[p] - stats.mean[p]) / (stats.sd[p] + ERROR_SD_FLOOR);
       out[i] = topKMean(map, fraction, scratch);

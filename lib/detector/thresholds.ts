@@ -26,6 +26,7 @@
  *   chooseThreshold("targetTnr", valLabels, valScores, { targetTnr: 0.995 })
  *   allStrategies(valLabels, valScores).map((c) => [c.strategy, c.threshold, c.validation.f1])
  */
+import { errorText } from "../tf/worker-threads";
 import { checkLabelsScores, cumulativeCounts, metricsAtThreshold, type ThresholdMetrics } from "./metrics";
 
 export type StrategyName = "percentile" | "maxF1" | "maxYouden" | "targetTnr" | "targetTpr";
@@ -172,7 +173,8 @@ function argmaxCandidate(c: Candidates, objective: (tp: number, fp: number) => n
   return c.thresholds[best];
 }
 
-function checkFraction(name: string, t: number): void {
+/** A target rate: in [0, 1], both ends included (scores' checkPositiveFraction, a share of pixels, excludes 0). */
+function checkUnitInterval(name: string, t: number): void {
   if (!(t >= 0 && t <= 1)) throw new Error(`${name} must be in [0, 1], got ${t}`);
 }
 
@@ -229,7 +231,7 @@ export function targetTnrThreshold(
   scores: ArrayLike<number>,
   t = DEFAULT_OPTIONS.targetTnr,
 ): ThresholdChoice {
-  checkFraction("targetTnr", t);
+  checkUnitInterval("targetTnr", t);
   const { negatives } = checkLabelsScores(labels, scores);
   requireClass("targetTnr", negatives, 0, "a true-negative rate needs normals");
   const equal = allEqual("targetTnr", labels, scores);
@@ -247,7 +249,7 @@ export function targetTprThreshold(
   scores: ArrayLike<number>,
   t = DEFAULT_OPTIONS.targetTpr,
 ): ThresholdChoice {
-  checkFraction("targetTpr", t);
+  checkUnitInterval("targetTpr", t);
   const { positives } = checkLabelsScores(labels, scores);
   requireClass("targetTpr", positives, 1, "a true-positive rate needs spills");
   const equal = allEqual("targetTpr", labels, scores);
@@ -368,7 +370,7 @@ export function chooseThresholds(
       if (c.note !== undefined) choice.note = c.note;
       return choice;
     } catch (e) {
-      return { ...base, threshold: null, validation: null, note: e instanceof Error ? e.message : String(e) };
+      return { ...base, threshold: null, validation: null, note: errorText(e) };
     }
   });
 }

@@ -22,7 +22,8 @@ import { ProgressClock } from "../common/progress";
 import { mulberry32, shuffleInPlace } from "../common/random";
 import { type ScoreName, scoreBatch } from "./scores";
 import { TensorBoardWriter } from "../common/tensorboard";
-import { gatherImages } from "./pool";
+import { gatherImages, imageCount } from "./shape";
+import { indicesOf } from "./labels";
 import { NonFiniteStepError, ParallelTrainer, type ParallelTrainerSource } from "./parallel-train";
 
 export interface TrainData {
@@ -185,53 +186,30 @@ export const TRAIN_DEFAULTS = {
 
 function checkData(d: TrainData): void {
   const per = d.shape[0] * d.shape[1] * d.shape[2];
-  if (d.train.length === 0 || d.train.length % per !== 0)
-    throw new Error(`training data: ${d.train.length} values is not a whole number of ${d.shape.join("×")} images`);
-  if (d.validation.data.length !== d.validation.labels.length * per)
-    throw new Error(
-      `validation data: ${d.validation.data.length} values for ${d.validation.labels.length} labels of ${d.shape.join("×")}`,
-    );
+  if (imageCount(d.train, d.shape, "training data") === 0) throw new Error("training data: no images");
+  if (d.validation.data.length !== d.validation.labels.length * per) {
+    const { data, labels } = d.validation;
+    throw new Error(`validation data: ${data.length} values for ${labels.length} labels of ${d.shape.join("×")}`);
+  }
   if (!d.validation.labels.some((l) => l === 0))
     throw new Error("validation data has no normal images (label 0): hold out part of train/");
-}
-
-/** Mean squared reconstruction error of each image. */
-export function perImageMse(inputs: Float32Array, recons: Float32Array, per: number): Float32Array {
-  const n = inputs.length / per;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = i * per, end = j + per; j < end; j++) {
-      const d = inputs[j] - recons[j];
-      s += d * d;
-    }
-    out[i] = s / per;
-  }
-  return out;
 }
 
 /** Validation figures of a model: mean loss over held-out normals and AUROC of the chosen score (normals vs spills). */
 export async function validate(model: tf.LayersModel, data: TrainData, score: ScoreName, batchSize: number) {
   const { data: x, labels } = data.validation;
   const recon = await reconstruct(model, x, data.shape, batchSize);
-  const per = data.shape[0] * data.shape[1] * data.shape[2];
-  const mse = perImageMse(x, recon, per);
-  let sum = 0,
-    count = 0;
-  labels.forEach((l, i) => {
-    if (l === 0) {
-      sum += mse[i];
-      count++;
-    }
-  });
+  const mse = scoreBatch("mse", x, recon, data.shape);
+  const normals = indicesOf(labels, 0);
+  const valLoss = normals.reduce((sum, i) => sum + mse[i], 0) / normals.length;
   const scores = score === "mse" ? mse : scoreBatch(score, x, recon, data.shape);
   const hasBoth = labels.some((l) => l === 1) && labels.some((l) => l === 0);
-  return { valLoss: sum / count, valAuroc: hasBoth ? auroc(Array.from(labels), Array.from(scores)) : null, scores };
+  return { valLoss, valAuroc: hasBoth ? auroc(Array.from(labels), Array.from(scores)) : null, scores };
 }
 
 /** The held-out normals of the validation set (label 0), N×H×W×C. */
 function normalImages(data: TrainData): Float32Array {
-  const idx = Array.from(data.validation.labels).flatMap((l, i) => (l === 0 ? [i] : []));
+  const idx = indicesOf(data.validation.labels, 0);
   return gatherImages(data.validation.data, data.shape[0] * data.shape[1] * data.shape[2], idx);
 }
 

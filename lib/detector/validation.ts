@@ -14,7 +14,8 @@ import { reconstruct } from "./predict";
 import { type ScoreName, type ScoreOptions, scoreBatch } from "./scores";
 import { type AnomalyKind, syntheticAnomalies } from "./synthetic";
 import { percentile } from "./thresholds";
-import { gatherImages } from "./pool";
+import { indicesOf } from "./labels";
+import { gatherImages } from "./shape";
 
 export interface ValidationSuite {
   normals: Float32Array;
@@ -30,9 +31,8 @@ export function buildValidationSuite(
   options: { seed?: number } = {},
 ): ValidationSuite {
   const per = shape[0] * shape[1] * shape[2];
-  const normals: number[] = [],
-    spills: number[] = [];
-  validation.labels.forEach((l, i) => (l === 0 ? normals : spills).push(i));
+  const normals = indicesOf(validation.labels, 0);
+  const spills = indicesOf(validation.labels, 1);
   if (normals.length < 2) throw new Error("validation suite: need at least two held-out normal images");
   const gather = (idx: number[]) => gatherImages(validation.data, per, idx);
   const negatives = normals.filter((_, k) => k % 2 === 0);

@@ -12,7 +12,8 @@
  *   tslab.display.html(chartHtml(lossCurves(readRunLog("../runs/notebook"))));
  */
 import { chart, type ChartOptions } from "./display";
-import { checkLabelsScores, type PrCurve, type RocCurve, type ThresholdMetrics } from "../detector/metrics";
+import { indicesOf } from "../detector/labels";
+import { checkLabelsScores, type PrCurve, type RocCurve, scoreBins, type ThresholdMetrics } from "../detector/metrics";
 import type { EpochRecord } from "../detector/train";
 
 /** A plotly chart as data: traces and the options of lib/display's `chart()`. */
@@ -160,19 +161,9 @@ export function scoreHistogram(
   checkLabelsScores(labels, scores);
   if (threshold !== undefined && !Number.isFinite(threshold))
     throw new Error(`scoreHistogram: threshold must be a finite number, got ${threshold}`);
-  const bins = options.bins ?? 50;
-  if (!(Number.isInteger(bins) && bins > 0))
-    throw new Error(`scoreHistogram: bins must be a positive integer, got ${bins}`);
-  const normal: number[] = [];
-  const spill: number[] = [];
-  for (let i = 0; i < labels.length; i++) (labels[i] === 1 ? spill : normal).push(scores[i]);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < scores.length; i++) {
-    min = Math.min(min, scores[i]);
-    max = Math.max(max, scores[i]);
-  }
-  const size = max > min ? (max - min) / bins : 1;
+  const { min, max, width: size } = scoreBins(scores, options.bins ?? 50, "scoreHistogram");
+  const scoresOf = (label: number) => indicesOf(labels, label).map((i) => scores[i]);
+  const [normal, spill] = [scoresOf(0), scoresOf(1)];
   // Explicit shared bins: plotly would otherwise bin each trace on its own and the bars would not line up.
   const xbins = { start: min, end: max + size, size };
   const hist = (name: string, x: number[], color: string) => ({

@@ -9,18 +9,12 @@
  *   const heat = await errorMapPng(map, 32, 48, { scale: 4, max: 0.02 });   // same size, inferno colours
  */
 import sharp from "sharp";
-import { errorMap, mseScore, type ImageShape, type ShapeLike } from "../detector/scores";
+import { indicesOf } from "../detector/labels";
+import { errorMap, mseScore } from "../detector/scores";
+import { gatherImages, imageCount, imageSize, type ShapeLike, toImageShape } from "../detector/shape";
 import { percentile } from "../detector/thresholds";
 // ---------------------------------------------------------------------------------------------------------------
 // Images
-
-function toImageShape(like: ShapeLike): ImageShape {
-  const s = Array.isArray(like) ? { height: like[0], width: like[1], channels: like[2] } : (like as ImageShape);
-  for (const d of ["height", "width", "channels"] as const)
-    if (!(Number.isInteger(s[d]) && s[d] > 0))
-      throw new Error(`image shape ${d} must be a positive integer, got ${s[d]}`);
-  return s;
-}
 
 function checkScale(scale: number): void {
   if (!(Number.isInteger(scale) && scale >= 1)) throw new Error(`scale must be a positive integer, got ${scale}`);
@@ -165,13 +159,11 @@ export async function pngGrid(
 export function pickExamples(labels: ArrayLike<number>, perClass: number): number[] {
   if (!(Number.isInteger(perClass) && perClass > 0))
     throw new Error(`pickExamples: perClass must be a positive integer, got ${perClass}`);
-  const normals: number[] = [];
-  const spills: number[] = [];
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] === 0) normals.push(i);
-    else if (labels[i] === 1) spills.push(i);
-    else throw new Error(`pickExamples: labels[${i}] is ${labels[i]}; labels must be 0 (normal) or 1 (spill)`);
-  }
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] !== 0 && labels[i] !== 1)
+      throw new Error(`pickExamples: labels[${i}] is ${labels[i]}; labels must be 0 (normal) or 1 (spill)`);
+  const normals = indicesOf(labels, 0);
+  const spills = indicesOf(labels, 1);
   const m = Math.min(perClass, normals.length, spills.length);
   if (m === 0)
     throw new Error(`pickExamples: need both classes, got ${normals.length} normals and ${spills.length} spills`);
@@ -182,20 +174,11 @@ export function pickExamples(labels: ArrayLike<number>, perClass: number): numbe
 
 /** The images at `indices` of a flat NHWC batch, back to back: `selectImages(validation.data, [3, 7], [32, 48, 3])`. */
 export function selectImages(data: Float32Array, indices: number[], shape: ShapeLike): Float32Array {
-  const { height, width, channels } = toImageShape(shape);
-  const per = height * width * channels;
-  const count = data.length / per;
-  if (!Number.isInteger(count))
-    throw new Error(
-      `selectImages: ${data.length} values is not a whole number of ${height}×${width}×${channels} images`,
-    );
-  const out = new Float32Array(indices.length * per);
-  indices.forEach((i, k) => {
-    if (!(Number.isInteger(i) && i >= 0 && i < count))
-      throw new Error(`selectImages: index ${i} is outside the batch of ${count} images`);
-    out.set(data.subarray(i * per, (i + 1) * per), k * per);
-  });
-  return out;
+  const count = imageCount(data, shape, "selectImages");
+  // checked here too, for this function's own wording of the error (gatherImages says "outside N images")
+  const bad = indices.find((i) => !(Number.isInteger(i) && i >= 0 && i < count));
+  if (bad !== undefined) throw new Error(`selectImages: index ${bad} is outside the batch of ${count} images`);
+  return gatherImages(data, imageSize(shape), indices);
 }
 
 export interface ReconstructionExample {

@@ -10,6 +10,7 @@
  *     { threshold: 38.3, scoreName: "densityAdapted" }));
  */
 import { metricsAtThreshold } from "../detector/metrics";
+import { escapeHtml } from "./display";
 
 export interface ExplorerSet {
   name: string;
@@ -19,7 +20,6 @@ export interface ExplorerSet {
 
 let explorerCounter = 0;
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : "–");
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 /** The thresholds the slider can take: `steps` values evenly spaced over the scores' range (the start included). */
 export function sliderGrid(scores: number[], start: number, steps = 400): number[] {
@@ -36,7 +36,7 @@ function setTable(id: string, set: ExplorerSet, threshold: number): string {
   const cell = (k: string, v: number | string) =>
     `<td data-k="${k}">${typeof v === "number" ? (Number.isInteger(v) ? v : fmt(v)) : v}</td>`;
   return (
-    `<table class="thr-set" id="${id}" style="margin:6px 12px 6px 0;display:inline-table"><caption>${esc(set.name)}</caption>` +
+    `<table class="thr-set" id="${id}" style="margin:6px 12px 6px 0;display:inline-table"><caption>${escapeHtml(set.name)}</caption>` +
     `<tr><th></th><th>said normal</th><th>said spill</th></tr>` +
     `<tr><th>normal</th>${cell("tn", m.tn)}${cell("fp", m.fp)}</tr><tr><th>spill</th>${cell("fn", m.fn)}${cell("tp", m.tp)}</tr>` +
     `<tr><th>TPR</th>${cell("tpr", m.tpr)}<th>TNR</th>${cell("tnr", m.tnr)}</tr>` +
@@ -93,7 +93,7 @@ window.Plotly.newPlot(ID+"-curve-"+i,[{x:xs,y:tpr,name:"TPR",mode:"lines"},{x:xs
 {title:{text:d.name+": metrics against the threshold"},height:300,margin:{t:40,b:40},xaxis:{title:{text:"threshold"}},yaxis:{range:[0,1.02]},shapes:[line(t)]},{displaylogo:false,responsive:true});});}
 slider.addEventListener("input",update);update();draw();})();`;
   return (
-    `<div class="thr-explorer" id="${id}"><p><label>threshold on <b>${esc(options.scoreName)}</b>: ` +
+    `<div class="thr-explorer" id="${id}"><p><label>threshold on <b>${escapeHtml(options.scoreName)}</b>: ` +
     `<input type="range" id="${id}-slider" min="0" max="${grid.length - 1}" step="1" value="${start}" style="width:60%"> ` +
     `<output id="${id}-value">${options.threshold.toPrecision(5)}</output></label> (starts at the primary threshold; spill when score &gt; threshold)</p>` +
     `${tables}<div>${charts}</div><script>${script}</script></div>`
