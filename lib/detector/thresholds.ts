@@ -27,6 +27,7 @@
  *   allStrategies(valLabels, valScores).map((c) => [c.strategy, c.threshold, c.validation.f1])
  */
 import { errorText } from "../tf/worker-threads";
+import { indicesOf } from "./labels";
 import { checkLabelsScores, cumulativeCounts, metricsAtThreshold, type ThresholdMetrics } from "./metrics";
 
 export type StrategyName = "percentile" | "maxF1" | "maxYouden" | "targetTnr" | "targetTpr";
@@ -188,8 +189,7 @@ export function percentileThreshold(
   requireClass("percentile", negatives, 0, "it is a percentile of the normal scores");
   const equal = allEqual("percentile", labels, scores);
   if (equal) return equal;
-  const normals: number[] = [];
-  for (let i = 0; i < labels.length; i++) if (labels[i] === 0) normals.push(scores[i]);
+  const normals = indicesOf(labels, 0).map((i) => scores[i]);
   return result("percentile", labels, scores, percentile(normals, q));
 }
 
