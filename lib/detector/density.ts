@@ -29,8 +29,8 @@ import { writeFileAtomic } from "../common/atomic";
 import { errorText } from "../tf/worker-threads";
 import type { FeatureSpec, ImageFeatures } from "./features";
 
-export const DENSITY_VERSION = 1;
-export const DENSITY_FILE = "density.json";
+const DENSITY_VERSION = 1;
+const DENSITY_FILE = "density.json";
 
 export interface GaussianDensity {
   version: number;
@@ -200,7 +200,7 @@ export function checkDensityMatches(density: GaussianDensity, spec: FeatureSpec,
 }
 
 /** L⁻¹ of a lower-triangular k×k factor (forward substitution, column by column), row-major. */
-export function invertLower(l: Float64Array, k: number): Float64Array {
+function invertLower(l: Float64Array, k: number): Float64Array {
   const inv = new Float64Array(k * k);
   for (let c = 0; c < k; c++) {
     inv[c * k + c] = 1 / l[c * k + c];

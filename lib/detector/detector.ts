@@ -47,10 +47,10 @@ export const DETECTOR_SCORES = [...SCORE_NAMES, "density", "densityAdapted", "fu
 export type DetectorScore = (typeof DETECTOR_SCORES)[number];
 const FEATURE_SCORES: readonly DetectorScore[] = ["density", "densityAdapted", "fusionSum", "fusionMax"];
 
-export const ADAPTED_DENSITY_FILE = "density-adapted.json";
-export const FUSION_FILE = "fusion.json";
+const ADAPTED_DENSITY_FILE = "density-adapted.json";
+const FUSION_FILE = "fusion.json";
 /** Share of the pool's adapt images kept as pseudo-normals for the adapted density (PROTOCOL-3.md). */
-export const ADAPT_KEEP = 0.9;
+const ADAPT_KEEP = 0.9;
 
 export interface Detector {
   model: tf.LayersModel;

@@ -8,11 +8,11 @@
  *   fuse(fusion, { zTopKMean: a, density: b })   // Float32Array: zA + zB per image
  *   robustZ(robustScale(refA), a)                // one score on the reference scale
  */
-export const FUSION_RULES = ["sum", "max"] as const;
+const FUSION_RULES = ["sum", "max"] as const;
 export type FusionRule = (typeof FUSION_RULES)[number];
 
 /** 1.4826 × MAD estimates the standard deviation of a normal distribution. */
-export const MAD_TO_SD = 1.4826;
+const MAD_TO_SD = 1.4826;
 
 export interface RobustScale {
   median: number;

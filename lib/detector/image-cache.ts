@@ -33,7 +33,7 @@ import {
 } from "./wells";
 
 /** Bump when the stored bytes would change for the same key (decoder settings, layout of the file). */
-export const CACHE_FORMAT_VERSION = 1;
+const CACHE_FORMAT_VERSION = 1;
 const FORMAT = "wells-image-cache";
 
 export interface CacheOptions extends DecodeOptions {

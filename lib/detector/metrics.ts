@@ -57,11 +57,6 @@ export interface PrCurve {
   precision: number[];
 }
 
-/** The prediction rule of the whole project: positive (spill) when score > threshold. */
-export function isPositive(score: number, threshold: number): boolean {
-  return score > threshold;
-}
-
 /** 0/1 predictions for every score: `predict([0.1, 0.9], 0.5)` → Uint8Array [0, 1]. */
 export function predict(scores: ArrayLike<number>, threshold: number): Uint8Array {
   checkThreshold(threshold);
@@ -157,7 +152,7 @@ export const balancedAccuracy = (m: ConfusionMatrix): number => (tpr(m) + tnr(m)
 export const youdenJ = (m: ConfusionMatrix): number => tpr(m) + tnr(m) - 1;
 
 /** Every metric for a confusion matrix obtained at `threshold`. */
-export function metricsFromConfusion(threshold: number, m: ConfusionMatrix): ThresholdMetrics {
+function metricsFromConfusion(threshold: number, m: ConfusionMatrix): ThresholdMetrics {
   return {
     threshold,
     tp: m.tp,

@@ -128,7 +128,7 @@ function klPerImage(mean: tf.Tensor, logVar: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.sum(tf.sub(tf.add(1, logVar), tf.add(tf.square(mean), tf.exp(logVar))), -1), -0.5));
 }
 
-export function isVae(model: tf.LayersModel): boolean {
+function isVae(model: tf.LayersModel): boolean {
   return model.layers.some((l) => l.name === "z_mean");
 }
 

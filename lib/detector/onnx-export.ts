@@ -24,7 +24,7 @@ import { onnxAvailable, OnnxRunner } from "./onnx-runtime";
 import { mulberry32 } from "../common/random";
 
 export const ONNX_FILE = "model.onnx";
-export const ONNX_OPSET = 13;
+const ONNX_OPSET = 13;
 
 interface Tensor4Layout {
   name: string;

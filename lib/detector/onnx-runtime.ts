@@ -69,7 +69,7 @@ function momentsInto(
 }
 
 /** The feature statistics of lib/features from the input and the activations, all NHWC. */
-export function featuresFromActivations(
+function featuresFromActivations(
   spec: FeatureSpec,
   images: Float32Array,
   shape: [number, number, number],

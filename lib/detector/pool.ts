@@ -20,7 +20,7 @@ import type { WellItem } from "./wells";
 // Re-exported where it was first defined: pipeline.ts, the notebooks and tests import it from here.
 export { gatherImages };
 
-export const POOL_PARTS = ["adapt", "select", "report"] as const;
+const POOL_PARTS = ["adapt", "select", "report"] as const;
 export type PoolPart = (typeof POOL_PARTS)[number];
 
 /** Which part an image belongs to: the first 8 hex digits of its SHA-1, mod 3 (copies of one image share a part). */

@@ -37,7 +37,7 @@ export interface SyntheticOptions {
   textureRadius?: readonly [number, number];
 }
 
-export const DEFAULT_TEXTURE_RADIUS = [0.3, 0.5] as const;
+const DEFAULT_TEXTURE_RADIUS = [0.3, 0.5] as const;
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 

@@ -21,10 +21,10 @@
  * Degenerate validation sets: a strategy that needs a class the set lacks throws an error saying so; when all scores
  * are equal no threshold separates anything, and every strategy returns that score (which flags nothing) with a note.
  *
- *   import { chooseThreshold, allStrategies } from "../../dist/lib/thresholds";
+ *   import { chooseThreshold, chooseThresholds } from "../../dist/lib/detector";
  *   chooseThreshold("maxF1", valLabels, valScores).threshold
  *   chooseThreshold("targetTnr", valLabels, valScores, { targetTnr: 0.995 })
- *   allStrategies(valLabels, valScores).map((c) => [c.strategy, c.threshold, c.validation.f1])
+ *   chooseThresholds(valLabels, valScores).map((c) => [c.id, c.threshold, c.validation?.f1])
  */
 import { errorText } from "../tf/worker-threads";
 import { indicesOf } from "./labels";
@@ -43,7 +43,7 @@ export const STRATEGY_NAMES: readonly StrategyName[] = ["percentile", "maxF1", "
 export type PoolRuleName = "poolShare" | "checkedPool";
 
 /** The prior of experiments/PROTOCOL-2.md: spills are at most this share of wells, so the pool's top 5 % is flagged. */
-export const POOL_SPILL_SHARE = 0.05;
+const POOL_SPILL_SHARE = 0.05;
 
 /** Every threshold rule by name: the labelled strategies and the pool rules. */
 export type ThresholdRuleName = StrategyName | PoolRuleName;
@@ -69,7 +69,7 @@ export interface ThresholdChoice {
   note?: string;
 }
 
-export const DEFAULT_OPTIONS: Required<ThresholdOptions> = {
+const DEFAULT_OPTIONS: Required<ThresholdOptions> = {
   percentile: 99,
   targetTnr: 0.99,
   targetTpr: 0.95,
@@ -285,15 +285,6 @@ export function chooseThreshold(
   }
 }
 
-/** Every strategy on the same validation set, in STRATEGY_NAMES order (throws the first impossible one's error). */
-export function allStrategies(
-  labels: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  options: ThresholdOptions = {},
-): ThresholdChoice[] {
-  return STRATEGY_NAMES.map((s) => chooseThreshold(s, labels, scores, options));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Choosing thresholds on validation
 
@@ -440,7 +431,7 @@ export function deploymentThreshold(unlabelled: ArrayLike<number>, maxSpillShare
 }
 
 /** The reference-normal quantile the checked pool rule falls back to (PROTOCOL-3.md). */
-export const REFERENCE_QUANTILE = 99;
+const REFERENCE_QUANTILE = 99;
 
 export interface CheckedThreshold {
   threshold: number;

@@ -119,7 +119,7 @@ export interface RunSettings {
   metadata: Record<string, unknown>;
 }
 
-export function runSettings(o: ResolvedOptions, data: TrainData): RunSettings {
+function runSettings(o: ResolvedOptions, data: TrainData): RunSettings {
   const [h, w, c] = data.shape;
   const augment: AugmentOptions | null = o.augment === true ? DEFAULT_AUGMENT : o.augment ? o.augment : null;
   return {
@@ -137,7 +137,7 @@ export function runSettings(o: ResolvedOptions, data: TrainData): RunSettings {
 /**
  * Each setting that differs, as "name: was → now" (nested fields dotted: model.filters, metadata.config.split.holdout).
  */
-export function settingsDiff(was: RunSettings, now: RunSettings): string[] {
+function settingsDiff(was: RunSettings, now: RunSettings): string[] {
   return configDiff(was, now);
 }
 
@@ -196,7 +196,7 @@ function checkData(d: TrainData): void {
 }
 
 /** Validation figures of a model: mean loss over held-out normals and AUROC of the chosen score (normals vs spills). */
-export async function validate(model: tf.LayersModel, data: TrainData, score: ScoreName, batchSize: number) {
+async function validate(model: tf.LayersModel, data: TrainData, score: ScoreName, batchSize: number) {
   const { data: x, labels } = data.validation;
   const recon = await reconstruct(model, x, data.shape, batchSize);
   const mse = scoreBatch("mse", x, recon, data.shape);

@@ -114,12 +114,6 @@ export function summarizeScored<N extends string>(
   });
 }
 
-/** The score that separates synthetic defects best (ties: the earlier in the list). proliv/ saturates, so it cannot choose. */
-export function chooseScore(summary: ScoreSummary[]): ScoreName {
-  if (summary.length === 0) throw new Error("chooseScore: no score summaries");
-  return summary.reduce((best, r) => (r.aurocSynthetic > best.aurocSynthetic ? r : best)).score;
-}
-
 /**
  * Label-free check of whether validation normals represent the images the detector will meet: quantiles of the
  * held-out normals' scores against quantiles of *unlabelled* deployment scores (say, the test images without their

@@ -202,7 +202,7 @@ function listOneClass(root: string): WellList {
   return { root, layout: "one-class", train, spill, test, testLabelled };
 }
 
-export function countInSet(items: WellItem[], reference: WellItem[]): number {
+function countInSet(items: WellItem[], reference: WellItem[]): number {
   const hashes = new Set(reference.map((r) => r.hash));
   return items.filter((i) => hashes.has(i.hash)).length;
 }

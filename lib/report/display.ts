@@ -76,7 +76,7 @@ export interface TableOptions {
   heat?: boolean;
 }
 
-export function formatCell(v: Cell, digits = 4): string {
+function formatCell(v: Cell, digits = 4): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "number") {
     if (Number.isNaN(v)) return "NaN";

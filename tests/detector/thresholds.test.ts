@@ -4,7 +4,6 @@ import { mulberry32 } from "../../lib/common/random";
 import { metricsAtThreshold } from "../../lib/detector/metrics";
 import { evaluateOnTest, predictedVsActual } from "../../lib/detector/evaluate";
 import {
-  allStrategies,
   candidateThresholds,
   checkedPoolThreshold,
   choiceById,
@@ -158,7 +157,6 @@ test("no positives: percentile and targetTnr work, F1 / Youden / TPR target say 
       new RegExp(`"${s}" is impossible: the validation set has no positives`),
     );
   }
-  assert.throws(() => allStrategies(labels, scores), /"maxF1" is impossible/);
 });
 
 test("no negatives: percentile / TNR target / Youden say why they cannot; F1 and TPR target work", () => {
@@ -177,7 +175,7 @@ test("no negatives: percentile / TNR target / Youden say why they cannot; F1 and
 test("all scores equal: every strategy returns that score with a note", () => {
   const labels = [0, 1, 0, 1];
   const scores = [0.3, 0.3, 0.3, 0.3];
-  const all = allStrategies(labels, scores);
+  const all = STRATEGY_NAMES.map((s) => chooseThreshold(s, labels, scores));
   assert.deepEqual(
     all.map((c) => c.strategy),
     [...STRATEGY_NAMES],
@@ -199,16 +197,6 @@ test("NaN scores, bad labels, unknown strategy: clear errors", () => {
     () => chooseThreshold("median" as StrategyName, L, S),
     /unknown threshold strategy "median"; choose one of percentile, maxF1/,
   );
-});
-
-test("allStrategies returns one choice per strategy with its validation metrics", () => {
-  const all = allStrategies(L, S, { percentile: 50, targetTnr: 0.75, targetTpr: 0.5 });
-  assert.deepEqual(
-    all.map((c) => c.strategy),
-    [...STRATEGY_NAMES],
-  );
-  [0.25, 0.4, 0.4, 0.4, 0.75].forEach((t, i) => close(all[i].threshold, t));
-  for (const c of all) assert.deepEqual(c.validation, metricsAtThreshold(L, S, c.threshold));
 });
 
 test("chooseThresholds: each strategy on validation, with its validation metrics", () => {

@@ -1,12 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  buildValidationSuite,
-  chooseScore,
-  deploymentThreshold,
-  scoreShift,
-  type ScoreSummary,
-} from "../../lib/detector";
+import { buildValidationSuite, deploymentThreshold, scoreShift } from "../../lib/detector";
 import { addDefect, syntheticAnomalies } from "../../lib/detector/synthetic";
 import { mulberry32 } from "../../lib/common/random";
 
@@ -50,12 +44,6 @@ test("the suite keeps defect originals out of the negatives", () => {
   assert.equal(suite.syntheticKinds.length, 2);
   assert.deepEqual([suite.normals[0], suite.normals[per]], [0, Math.fround(0.2)]);
   assert.throws(() => buildValidationSuite({ data: flat(1), labels: Uint8Array.from([0]) }, shape), /at least two/);
-});
-
-test("chooseScore picks the best synthetic AUROC", () => {
-  const row = (score: string, aurocSynthetic: number) => ({ score, aurocSynthetic }) as unknown as ScoreSummary;
-  assert.equal(chooseScore([row("mse", 0.9), row("topKMean", 0.95), row("ssim", 0.92)]), "topKMean");
-  assert.throws(() => chooseScore([]), /no score/);
 });
 
 test("scoreShift and deploymentThreshold", () => {
