@@ -1,7 +1,7 @@
 /**
  * Train the spill detector's autoencoder from the command line (the notebook runs the same code).
  *
- *   npm run train -- --run runs/default         # the detector of experiments/PROTOCOL-3.md: BN + LeakyReLU AE, 8 epochs
+ *   npm run train -- --run runs/default   # the detector of experiments/PROTOCOL-3.md: BN + LeakyReLU AE, 8 epochs
  *   npm run train -- --blocks plain --epochs 12 --run runs/plain   # the original ReLU net
  *   npm run train -- --model vae --run runs/vae                     # a variational autoencoder (ELBO; KL in the log)
  *   npm run train -- --epochs 20 --run runs/default
@@ -10,7 +10,7 @@
  *   npm run train -- --geometric --run runs/geometric    # the same plus zoom ±12 % and shift ±2 px
  *   npm run train -- --adapt-pool models/wells-ae --run runs/adapted   # + likely-normal unlabelled pool images
  *   npm run train -- --limit 2000 --epochs 3 --run runs/quick       # a short run
- *   npm run train -- --workers 1 --run runs/one-thread              # default "auto": one worker thread per core on wasm/cpu
+ *   npm run train -- --workers 1 --run runs/one-thread   # default "auto": one worker thread per core on wasm/cpu
  *
  * Rerunning with the same --run resumes after its last finished epoch; --fresh starts over.
  */
@@ -19,7 +19,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCommand, runMain, UsageError, workerCount, type CommandSpec, type OptionSpec } from "./options";
 import { prepareWells } from "../lib/detector/dataset";
-import { bar, formatDuration } from "../lib/common/progress";
+import { bar } from "../lib/common/progress";
+import { batchProgressText } from "../lib/report/training";
 import { initBackend } from "../lib/tf/backend";
 import { trainAutoencoder, TRAIN_DEFAULTS } from "../lib/detector/train";
 import { SCORE_NAMES, type ScoreName } from "../lib/detector/scores";
@@ -143,11 +144,13 @@ async function main() {
     });
   } catch (e) {
     throw new UsageError(
-      `--size ${values.size.height}x${values.size.width} with --filters ${values.filters.join(",")}: ${(e as Error).message.replace(/^model config: /, "")}`,
+      `--size ${values.size.height}x${values.size.width} with --filters ${values.filters.join(",")}: ` +
+        (e as Error).message.replace(/^model config: /, ""),
     );
   }
   const backend = await initBackend(values.backend as "wasm" | "cpu" | "tensorflow" | undefined);
-  // wasm and cpu use one thread per backend: one worker per core shares each step (the native backend is multi-threaded)
+  // wasm and cpu use one thread per backend: one worker per core shares each step
+  // (the native backend is multi-threaded)
   const workers = workerCount(values.workers, backend === "tensorflow" ? 1 : os.availableParallelism());
   console.log(`backend: ${backend}, ${workers} worker thread${workers === 1 ? "" : "s"}`);
   const channels = Number(values.channels) as 1 | 3;
@@ -176,20 +179,24 @@ async function main() {
   });
   console.log(`\ndecoded or read from the image cache in ${((Date.now() - decodeStart) / 1000).toFixed(2)} s`);
   console.log(
-    `train ${ds.trainItems.length} normal images; validation ${ds.split.heldOut} held-out normals + ${ds.list.spill.length} spills; ` +
+    `train ${ds.trainItems.length} normal images; ` +
+      `validation ${ds.split.heldOut} held-out normals + ${ds.list.spill.length} spills; ` +
       `input ${size.height}×${size.width}×${channels}`,
   );
   const kinds = await countChannels(ds.trainItems);
   if (kinds.grey > 0 && kinds.colour > 0)
     console.log(
-      `${kinds.grey} grey and ${kinds.colour} colour training images: ${channels === 3 ? "grey ones are expanded to 3 channels" : "colour ones are converted to grey"}`,
+      `${kinds.grey} grey and ${kinds.colour} colour training images: ` +
+        (channels === 3 ? "grey ones are expanded to 3 channels" : "colour ones are converted to grey"),
     );
   else
     console.log(
-      `all ${ds.trainItems.length} training images are ${kinds.grey ? "grey" : "colour"}${(kinds.grey ? 1 : 3) !== channels ? ` (converted to ${channels} channel${channels === 1 ? "" : "s"})` : ""}`,
+      `all ${ds.trainItems.length} training images are ${kinds.grey ? "grey" : "colour"}` +
+        ((kinds.grey ? 1 : 3) !== channels ? ` (converted to ${channels} channel${channels === 1 ? "" : "s"})` : ""),
     );
   if (values["adapt-pool"]) {
-    // experiments/PROTOCOL-2.md: the pool's adapt part joins training without labels; the judging model picks the likely normals
+    // experiments/PROTOCOL-2.md: the pool's adapt part joins training without labels;
+    // the judging model picks the likely normals
     const judge = await loadModel(values["adapt-pool"]);
     const judgeMeta = readModelMetadata(values["adapt-pool"]) as { score?: ScoreName; shape: number[] };
     if (judgeMeta.shape.join("x") !== ds.trainData.shape.join("x"))
@@ -207,7 +214,9 @@ async function main() {
     merged.set(picked.images, ds.trainData.train.length);
     ds.trainData.train = merged;
     console.log(
-      `adapt pool: ${picked.kept} of ${picked.total} unlabelled images kept (score ≤ ${picked.limit.toPrecision(4)}), training on ${merged.length / (size.height * size.width * channels)} images`,
+      `adapt pool: ${picked.kept} of ${picked.total} unlabelled images kept ` +
+        `(score ≤ ${picked.limit.toPrecision(4)}), ` +
+        `training on ${merged.length / (size.height * size.width * channels)} images`,
     );
   }
   const result = await trainAutoencoder(
@@ -240,14 +249,11 @@ async function main() {
     },
     {
       onMessage: (t) => console.log(t),
-      onBatch: (p) =>
-        process.stdout.write(
-          `\repoch ${p.epoch}/${p.epochs} ${bar(p.batch / p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(5)} ` +
-            `${p.imagesPerSecond.toFixed(0)} img/s ETA ${formatDuration(p.etaSeconds)}   `,
-        ),
+      onBatch: (p) => process.stdout.write(`\r${batchProgressText(p, { compact: true })}   `),
       onEpoch: (r) =>
         console.log(
-          `\repoch ${r.epoch}: loss ${r.loss.toFixed(5)} val_loss ${r.valLoss.toFixed(5)} val_auroc ${r.valAuroc?.toFixed(4) ?? "-"} ` +
+          `\repoch ${r.epoch}: loss ${r.loss.toFixed(5)} val_loss ${r.valLoss.toFixed(5)} ` +
+            `val_auroc ${r.valAuroc?.toFixed(4) ?? "-"} ` +
             (r.valKl !== undefined ? `val_kl ${r.valKl.toFixed(2)} ` : "") +
             `${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(0)} img/s)${r.best ? " *best*" : ""}` +
             " ".repeat(30),
@@ -255,7 +261,8 @@ async function main() {
     },
   );
   console.log(
-    `best epoch ${result.bestEpoch}; checkpoints in ${result.runDir}/best and ${result.runDir}/last; log ${result.runDir}/log.jsonl`,
+    `best epoch ${result.bestEpoch}; checkpoints in ${result.runDir}/best and ${result.runDir}/last; ` +
+      `log ${result.runDir}/log.jsonl`,
   );
 }
 

@@ -8,3 +8,4 @@ export * from "./references";
 export * from "./tables";
 export * from "./threshold-explorer";
 export * from "./threshold-analysis";
+export * from "./training";
