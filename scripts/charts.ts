@@ -1,16 +1,17 @@
 /**
  * Static PNG figures for the README, from a training run and (when there is one) an evaluation JSON.
  *
- *   npm run charts -- --run runs/final [--evaluation reports/evaluation.json] [--model models/wells-ae] [--out docs/img]
+ *   npm run charts -- --run runs/final [--evaluation reports/evaluation.json] [--model models/wells-ae]
+ *     [--out docs/img]
  *   npm run charts -- --run models/wells-ae        # a promoted model folder carries its log.jsonl
  *
  * Writes into --out (default docs/img):
- *   loss.png, validation-auroc.png                  from <run>/log.jsonl
+ *   loss.png, validation-auroc.png        from <run>/log.jsonl
  *   roc.png, pr.png, score-histogram.png, roc-scores.png (every score's ROC),
- *   metrics-vs-threshold.png                        from the evaluation JSON (default reports/evaluation.json, written by
- *                                                   notebook 04; skipped with a message when absent or unrecognised)
- *   reconstructions.png                             5 validation normals (left) and 5 spills (right), each with the model's
- *                                                   reconstruction and error map (--model, default <run>/best), made with sharp
+ *   metrics-vs-threshold.png              from the evaluation JSON (default reports/evaluation.json, written by
+ *                                         notebook 04; skipped with a message when absent or unrecognised)
+ *   reconstructions.png                   5 validation normals (left) and 5 spills (right), each with the model's
+ *                                         reconstruction and error map (--model, default <run>/best), made with sharp
  *
  * The charts are lib/report's specs, the ones the notebooks show, drawn by plotly in headless Chromium: Debian's
  * `chromium` driven by playwright-core (`apt-get install -y chromium`; no browser is ever downloaded).
@@ -46,9 +47,11 @@ import { parseCommand, runMain, UsageError } from "./options";
 export const CHARTS_COMMAND = {
   name: "charts",
   summary:
-    "Static PNG figures for the README from a run (or model folder) and notebook 04's evaluation file (Debian chromium).",
+    "Static PNG figures for the README from a run (or model folder) " +
+    "and notebook 04's evaluation file (Debian chromium).",
   usage:
-    "npm run charts -- --run <run or model folder> [--evaluation reports/evaluation.json] [--model dir] [--out docs/img]",
+    "npm run charts -- --run <run or model folder> " +
+    "[--evaluation reports/evaluation.json] [--model dir] [--out docs/img]",
   options: {
     run: { type: "string", help: "run folder (best/ and log.jsonl) or a promoted model folder (required)" },
     evaluation: { type: "string", help: "evaluation JSON (default reports/evaluation.json when it exists)" },
@@ -130,7 +133,8 @@ async function reconstructionsPng(modelDir: string): Promise<Buffer> {
       .map((e) => e.mse.toExponential(2))
       .join(", ");
   console.log(
-    `  reconstructions: MSE of the normals ${scores(0)}; of the spills ${scores(1)}; error colour scale 0…${max.toExponential(2)}`,
+    `  reconstructions: MSE of the normals ${scores(0)}; of the spills ${scores(1)}; ` +
+      `error colour scale 0…${max.toExponential(2)}`,
   );
   const gap = 4;
   const grid = await pngGrid(rows, { gap });
@@ -170,7 +174,8 @@ async function main() {
     );
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(
-      `${CHROMIUM} is missing: the charts are drawn by headless Chromium. Install it with\n    apt-get install -y chromium`,
+      `${CHROMIUM} is missing: the charts are drawn by headless Chromium. ` +
+        "Install it with\n    apt-get install -y chromium",
     );
   }
   const out = values.out!;

@@ -16,7 +16,8 @@ import { parseCommand, runMain, UsageError } from "./options";
 export const EXPERIMENT_COMMAND = {
   name: "experiment",
   summary:
-    "Label-free validation figures (PROTOCOL-3) of trained runs: every score's selection value, the choice and its threshold.",
+    "Label-free validation figures (PROTOCOL-3) of trained runs: " +
+    "every score's selection value, the choice and its threshold.",
   usage: "npm run experiment -- <run or model folder…> [--out experiments/results-3.jsonl]",
   positionals: { min: 1, name: "run folders" },
   options: {
@@ -45,7 +46,8 @@ async function main() {
           .join("\t"),
       );
     console.log(
-      `choice: ${ev.choice.score} (${ev.choice.reason}); threshold ${ev.threshold.threshold.toPrecision(5)} by ${ev.threshold.rule}: ${ev.threshold.reason}`,
+      `choice: ${ev.choice.score} (${ev.choice.reason}); ` +
+        `threshold ${ev.threshold.threshold.toPrecision(5)} by ${ev.threshold.rule}: ${ev.threshold.reason}`,
     );
     console.log(`(${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     if (values.out)

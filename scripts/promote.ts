@@ -24,7 +24,8 @@ import { parseCommand, runMain, UsageError } from "./options";
 export const PROMOTE_COMMAND = {
   name: "promote",
   summary:
-    "Fit a run's detector parts without labels, choose its score and threshold (PROTOCOL-3), and copy it to a model folder.",
+    "Fit a run's detector parts without labels, choose its score and threshold (PROTOCOL-3), " +
+    "and copy it to a model folder.",
   usage: "npm run promote -- <run folder or checkpoint> [--to models/wells-ae] [--replace]",
   positionals: { min: 1, max: 1, name: "run folder" },
   options: {
@@ -44,7 +45,8 @@ async function main() {
   if (values.data && !fs.existsSync(values.data)) throw new UsageError(`--data ${values.data}: no such folder`);
   if (fs.existsSync(path.join(to, "model.json")) && !values.replace)
     throw new UsageError(
-      `${to} already holds a model; add --replace to replace it (the old one is replaced atomically), or name another --to`,
+      `${to} already holds a model; ` +
+        "add --replace to replace it (the old one is replaced atomically), or name another --to",
     );
   await initBackend();
   const ev = await evaluateCheckpoint(from, { data: values.data, onMessage: (t) => console.log(`  ${t}`) });
@@ -85,7 +87,8 @@ async function main() {
   console.log(`threshold ${ev.threshold.threshold} (${ev.threshold.rule}): ${ev.threshold.reason}`);
   for (const r of ev.rows)
     console.log(
-      `  ${r.score}: selection ${r.selection.toFixed(4)} (proliv vs pool ${r.aurocProliv.toFixed(4)}, synthetic on pool ${r.aurocSynthetic.toFixed(4)})`,
+      `  ${r.score}: selection ${r.selection.toFixed(4)} ` +
+        `(proliv vs pool ${r.aurocProliv.toFixed(4)}, synthetic on pool ${r.aurocSynthetic.toFixed(4)})`,
     );
 }
 

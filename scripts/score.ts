@@ -2,7 +2,8 @@
  * Score new images with a promoted detector: one row per image with its anomaly score and label, streamed in
  * batches (decode, score, append), so a folder of any size runs in bounded memory.
  *
- *   npm run score -- path/to/folder-or-images… [--model models/wells-ae] [--threshold 38.3] [--out scores.csv|scores.json]
+ *   npm run score -- path/to/folder-or-images… [--model models/wells-ae] [--threshold 38.3]
+ *     [--out scores.csv|scores.json]
  *   npm run score -- incoming/ --out incoming.csv --skip-bad      # exit 0 even when some files cannot be read
  *   npm run score -- incoming/ --runtime tfjs                     # default auto: onnxruntime when model.onnx is there
  *
@@ -25,7 +26,10 @@ import { ONNX_FILE } from "../lib/detector/onnx-export";
 import { onnxAvailable, OnnxRunner } from "../lib/detector/onnx-runtime";
 
 const IMAGE = /\.(jpe?g|png)$/i;
-/** Files decoded at once: sharp's per-image overhead dominates for small crops, so many in flight keep both cores busy. */
+/**
+ * Files decoded at once: sharp's per-image overhead dominates for small crops, so many in flight keep both cores
+ * busy.
+ */
 const DECODE_IN_FLIGHT = 64;
 
 /** The image files named: files as given, folders by their .jpg/.jpeg/.png files in name order. */
@@ -95,10 +99,12 @@ async function main() {
   if (values.runtime !== "tfjs" && fs.existsSync(onnxFile) && ort.ok) {
     detector.onnx = await OnnxRunner.open(onnxFile, detector.spec, { threads: values.threads });
     console.error(`runtime: onnxruntime (${onnxFile}, ${values.threads} thread${values.threads === 1 ? "" : "s"})`);
-  } else
-    console.error(
-      `runtime: TensorFlow.js${values.runtime === "tfjs" ? "" : ` (${!fs.existsSync(onnxFile) ? `no ${onnxFile}` : `onnxruntime-node cannot load: ${ort.ok ? "" : ort.reason}`})`}`,
-    );
+  } else {
+    const why = !fs.existsSync(onnxFile)
+      ? `no ${onnxFile}`
+      : `onnxruntime-node cannot load: ${ort.ok ? "" : ort.reason}`;
+    console.error(`runtime: TensorFlow.js${values.runtime === "tfjs" ? "" : ` (${why})`}`);
+  }
   const [height, width, channels] = detector.shape;
   const size = { height, width, channels: channels as 1 | 3 };
 
@@ -109,7 +115,8 @@ async function main() {
   const write = (text: string) => (fd !== null ? fs.writeSync(fd, text) : process.stdout.write(text));
   if (json)
     write(
-      `{"model":${JSON.stringify(modelDir)},"score":${JSON.stringify(score)},"threshold":${threshold ?? null},"images":[`,
+      `{"model":${JSON.stringify(modelDir)},"score":${JSON.stringify(score)},` +
+        `"threshold":${threshold ?? null},"images":[`,
     );
   else if (fd !== null) write("file,score,label\n");
   else console.log(`score=${score} threshold=${threshold ?? "none"}`);
@@ -178,12 +185,14 @@ async function main() {
   }
   for (const f of failed) console.error(`✖ could not score ${f.file}: ${f.error}`);
   console.log(
-    `${scored} of ${files.length} images scored, ${failed.length} failed${threshold !== undefined ? `; ${spills} scored as spill (threshold ${threshold})` : ""}`,
+    `${scored} of ${files.length} images scored, ${failed.length} failed` +
+      (threshold !== undefined ? `; ${spills} scored as spill (threshold ${threshold})` : ""),
   );
   await detector.onnx?.close();
   if (failed.length && !values["skip-bad"])
     throw new Error(
-      `${failed.length} file${failed.length === 1 ? "" : "s"} could not be scored (listed above); --skip-bad exits 0 anyway`,
+      `${failed.length} file${failed.length === 1 ? "" : "s"} could not be scored (listed above); ` +
+        "--skip-bad exits 0 anyway",
     );
 }
 

@@ -78,7 +78,8 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
     .reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (bytesPer[w.dtype ?? "float32"] ?? 4), 0);
   if (weightData.length !== need)
     throw new Error(
-      `${path.join(dir, json.weightsManifest[0]?.paths[0] ?? "weights.bin")} holds ${weightData.length} bytes but model.json describes ${need} (truncated or damaged)`,
+      `${path.join(dir, json.weightsManifest[0]?.paths[0] ?? "weights.bin")} holds ${weightData.length} bytes ` +
+        `but model.json describes ${need} (truncated or damaged)`,
     );
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({

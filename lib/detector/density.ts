@@ -66,7 +66,8 @@ function checkFeatures(f: ImageFeatures, what: string): void {
       const row = Math.floor(i / f.spec.size),
         col = i % f.spec.size;
       throw new Error(
-        `${what}: feature ${f.spec.names[col] ?? col} of image ${row} is ${f.data[i]} (check the model's weights and the input images)`,
+        `${what}: feature ${f.spec.names[col] ?? col} of image ${row} is ${f.data[i]} ` +
+          "(check the model's weights and the input images)",
       );
     }
 }
@@ -194,7 +195,8 @@ export function choleskyFactor(a: Float64Array, k: number): Float64Array {
 export function checkDensityMatches(density: GaussianDensity, spec: FeatureSpec, where = "the density"): void {
   if (density.layers.join() !== spec.layers.join() || density.featureSize !== spec.size)
     throw new Error(
-      `${where} was fitted on layers ${density.layers.join(", ")} (${density.featureSize} features), but the model gives ` +
+      `${where} was fitted on layers ${density.layers.join(", ")} (${density.featureSize} features), ` +
+        "but the model gives " +
         `${spec.layers.join(", ")} (${spec.size} features): refit it (npm run promote) for this model`,
     );
 }
@@ -276,7 +278,8 @@ export function readDensity(dir: string, spec?: FeatureSpec, file = DENSITY_FILE
   }
   if (j.version !== DENSITY_VERSION || j.kind !== "gaussian")
     throw new Error(
-      `${p}: density version ${j.version} / kind ${j.kind} is not version ${DENSITY_VERSION} "gaussian"; refit it with npm run promote`,
+      `${p}: density version ${j.version} / kind ${j.kind} is not version ${DENSITY_VERSION} "gaussian"; ` +
+        "refit it with npm run promote",
     );
   const kept = j.kept as number[];
   const k = kept.length;

@@ -89,7 +89,8 @@ const fusedErrorScore = (d: Pick<Detector, "errorStats">): ScoreName => (d.error
 
 /**
  * Every named score of every image (N×H×W×C floats): one forward pass gives the reconstructions and the features
- * (in tfjs or, with `d.onnx`, in onnxruntime), whatever the number of scores; feature-only scores run the encoder alone.
+ * (in tfjs or, with `d.onnx`, in onnxruntime), whatever the number of scores; feature-only scores run the encoder
+ * alone.
  */
 export async function detectorScores<N extends DetectorScore>(
   d: Detector,
@@ -101,7 +102,8 @@ export async function detectorScores<N extends DetectorScore>(
     if (!isDetectorScore(n)) throw new Error(`unknown score "${n}"; choose from ${DETECTOR_SCORES.join(", ")}`);
     if (!have.includes(n))
       throw new Error(
-        `score "${n}" needs a part this detector lacks (it can compute ${have.join(", ")}); run npm run promote to fit it`,
+        `score "${n}" needs a part this detector lacks (it can compute ${have.join(", ")}); ` +
+          "run npm run promote to fit it",
       );
   }
   const out = {} as Record<N, Float32Array>;
@@ -148,7 +150,10 @@ export interface FitDetectorData {
   train: Float32Array;
   /** Held-out reference normals, never trained on: the fusion's robust scales. */
   reference: Float32Array;
-  /** Unlabelled deployment images (the pool's adapt part), or null: zTopKMean's error statistics, the adapted density. */
+  /**
+   * Unlabelled deployment images (the pool's adapt part), or null: zTopKMean's error statistics, the adapted
+   * density.
+   */
   adapt: Float32Array | null;
   /** The model trained on the adapt images (they cannot serve as unseen references then). */
   trainedOnPool?: boolean;
@@ -178,7 +183,8 @@ export async function fitDetector(
   const trainFeatures = await imageFeatures(model, data.train, shape, { border });
   const density = fitGaussian(trainFeatures, { fittedOn: data.trainName ?? "the model's training images", border });
   say(
-    `density: ${density.kept.length} features (${density.dropped.length} constant, dropped), Ledoit–Wolf shrinkage ${density.shrinkage.toFixed(4)}`,
+    `density: ${density.kept.length} features (${density.dropped.length} constant, dropped), ` +
+      `Ledoit–Wolf shrinkage ${density.shrinkage.toFixed(4)}`,
   );
   let errorStats: ErrorStats | null = null;
   let densityAdapted: GaussianDensity | null = null;
@@ -195,7 +201,9 @@ export async function fitDetector(
       { data: merged, count: n + keep.length, spec },
       {
         border,
-        fittedOn: `${data.trainName ?? "training images"} + ${keep.length} pseudo-normals (lowest ${ADAPT_KEEP * 100} % by density) of ${data.adaptName ?? "the unlabelled pool"}`,
+        fittedOn:
+          `${data.trainName ?? "training images"} + ${keep.length} pseudo-normals ` +
+          `(lowest ${ADAPT_KEEP * 100} % by density) of ${data.adaptName ?? "the unlabelled pool"}`,
       },
     );
     say(`adapted density: + ${keep.length} of ${adaptFeatures.count} pool images`);

@@ -7,7 +7,8 @@
  * `chooseThresholds` on validation (held-out normals + proliv/ spills); `evaluateOnTest` never chooses anything,
  * it only measures the thresholds it is given, plus the threshold-free test AUROC and average precision.
  *
- *   import { scoreSet, chooseThresholds, evaluateOnTest, predictedVsActual, confusionFrame } from "../dist/lib/detector";
+ *   import { scoreSet, chooseThresholds, evaluateOnTest, predictedVsActual, confusionFrame }
+ *     from "../dist/lib/detector";
  *   const val = await scoreSet(model, validation.data, [32, 48, 3], ["mse", "maxSmoothed"]);
  *   const choices = chooseThresholds(validation.labels, val.scores.mse);        // p95, p99, maxF1, maxYouden, tnr95, …
  *   const tst = await scoreSet(model, test.data, [32, 48, 3], ["mse"]);
@@ -117,11 +118,13 @@ export function predictedVsActual(
     const t = results.find((r) => r.id === c.id);
     if (!t)
       throw new Error(
-        `predictedVsActual: strategy "${c.id}" has no test result (test has ${results.map((r) => r.id).join(", ") || "none"})`,
+        `predictedVsActual: strategy "${c.id}" has no test result ` +
+          `(test has ${results.map((r) => r.id).join(", ") || "none"})`,
       );
     if (t.threshold !== c.threshold)
       throw new Error(
-        `predictedVsActual: strategy "${c.id}" was tested at threshold ${t.threshold}, but validation chose ${c.threshold}`,
+        `predictedVsActual: strategy "${c.id}" was tested at threshold ${t.threshold}, ` +
+          `but validation chose ${c.threshold}`,
       );
     const v = c.validation;
     const m = t.metrics;
@@ -218,7 +221,9 @@ export function downsampleCurve<K extends string>(
   return out;
 }
 
-/** Per-class counts over `bins` shared bins: `histogramData(labels, scores, 50)` → { edges (bins + 1), normal, spill }. */
+/**
+ * Per-class counts over `bins` shared bins: `histogramData(labels, scores, 50)` → { edges (bins + 1), normal, spill }.
+ */
 export function histogramData(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,

@@ -8,7 +8,8 @@
  * spread of the first layers' edge and texture channels, a bright one raises their mean.
  *
  *   const spec = featureSpec(model);                   // { layers: ["image", "enc1", "enc2", "enc3"], size: 454, … }
- *   const f = await imageFeatures(model, images, [32, 48, 3], { border: 0.25 });   // { data: Float64Array(N × 454), count: N, spec }
+ *   const f = await imageFeatures(model, images, [32, 48, 3], { border: 0.25 });
+ *   // { data: Float64Array(N × 454), count: N, spec }
  */
 import * as tf from "@tensorflow/tfjs";
 import { imageCount } from "./shape";

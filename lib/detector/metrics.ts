@@ -3,12 +3,13 @@
  *
  * Conventions, used everywhere in this project (thresholds.ts too):
  *   - labels are 0 (normal) or 1 (spill, the positive class); scores are finite numbers, higher = more anomalous.
- *   - an item is predicted positive when `score > threshold` (strictly greater). So threshold = max score flags nothing,
- *     threshold = -Infinity flags everything.
+ *   - an item is predicted positive when `score > threshold` (strictly greater). So threshold = max score flags
+ *     nothing, threshold = -Infinity flags everything.
  *   - precision with no predicted positives (tp + fp = 0) is 1: no alarm was false. The PR curve therefore starts at
  *     (recall 0, precision 1), as in scikit-learn, and average precision does not depend on that point.
- *   - a rate whose denominator is empty is NaN: TPR with no positives, TNR / FPR with no negatives. F1 = 2tp / (2tp + fp + fn)
- *     (the harmonic mean of precision and recall, 0 when tp = 0) is NaN only when there are no positives and none is predicted.
+ *   - a rate whose denominator is empty is NaN: TPR with no positives, TNR / FPR with no negatives.
+ *     F1 = 2tp / (2tp + fp + fn) (the harmonic mean of precision and recall, 0 when tp = 0) is NaN only when there
+ *     are no positives and none is predicted.
  *
  * Curves sweep the sorted scores once (O(n log n)); tied scores move together, as one step of the curve.
  *
@@ -209,7 +210,8 @@ function countAbove(sorted: Float64Array, t: number): number {
 
 /**
  * The counts behind every curve: the distinct scores in decreasing order, then -Infinity, and for each threshold
- * tp[i] / fp[i] = how many positives / negatives score > thresholds[i]. Point 0 flags nothing, the last flags everything.
+ * tp[i] / fp[i] = how many positives / negatives score > thresholds[i]. Point 0 flags nothing, the last flags
+ * everything.
  *
  *   cumulativeCounts([0, 1, 1], [0.2, 0.2, 0.9])  // thresholds [0.9, 0.2, -Infinity], tp [0, 1, 2], fp [0, 0, 1]
  */
@@ -242,12 +244,15 @@ export function cumulativeCounts(
 function needBothClasses(what: string, positives: number, negatives: number): void {
   if (positives === 0 || negatives === 0) {
     throw new Error(
-      `${what} needs both classes, but the ${positives + negatives} items hold ${positives} positives (label 1) and ${negatives} negatives (label 0)`,
+      `${what} needs both classes, but the ${positives + negatives} items hold ${positives} positives (label 1) ` +
+        `and ${negatives} negatives (label 0)`,
     );
   }
 }
 
-/** ROC curve from (0, 0) to (1, 1), one point per distinct score: `rocCurve(labels, scores).fpr`. Needs both classes. */
+/**
+ * ROC curve from (0, 0) to (1, 1), one point per distinct score: `rocCurve(labels, scores).fpr`. Needs both classes.
+ */
 export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): RocCurve {
   const c = cumulativeCounts(labels, scores);
   needBothClasses("ROC curve", c.positives, c.negatives);
@@ -271,7 +276,10 @@ export function auroc(labels: ArrayLike<number>, scores: ArrayLike<number>): num
   return twiceArea / (2 * c.positives * c.negatives);
 }
 
-/** Precision–recall curve, one point per distinct score, starting at (recall 0, precision 1). Needs at least one positive. */
+/**
+ * Precision–recall curve, one point per distinct score, starting at (recall 0, precision 1). Needs at least one
+ * positive.
+ */
 export function prCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): PrCurve {
   const c = cumulativeCounts(labels, scores);
   if (c.positives === 0)

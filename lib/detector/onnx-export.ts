@@ -116,7 +116,8 @@ function activation(g: GraphBuilder, act: string | undefined, x: string, out: st
 export function exportOnnx(model: tf.LayersModel, options: { producer?: string } = {}): Uint8Array {
   if (model.inputs.length !== 1 || model.outputs.length !== 1)
     throw new Error(
-      `exportOnnx: the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; one of each is supported`,
+      `exportOnnx: the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; ` +
+        "one of each is supported",
     );
   const [, H, W, C] = model.inputs[0].shape as number[];
   const g = new GraphBuilder();
@@ -151,7 +152,8 @@ export function exportOnnx(model: tf.LayersModel, options: { producer?: string }
         const [kernel, bias] = weights;
         const [inC, inH, inW] = x.shape;
         const outC = cfg.filters as number;
-        // tfjs kernels: conv [kh, kw, in, out] → ONNX [out, in, kh, kw]; transposed [kh, kw, out, in] → ONNX [in, out, kh, kw]
+        // tfjs kernels: conv [kh, kw, in, out] → ONNX [out, in, kh, kw];
+        // transposed [kh, kw, out, in] → ONNX [in, out, kh, kw]
         const w = g.constant(
           `${out}__W`,
           cls === "Conv2D" ? [outC, inC, k[0], k[1]] : [inC, outC, k[0], k[1]],

@@ -113,7 +113,8 @@ export class OnnxRunner {
     const missing = want.filter((o) => !session.outputNames.includes(o));
     if (missing.length)
       throw new Error(
-        `${file} lacks the outputs ${missing.join(", ")} of this model's layers (${spec.layers.join(", ")}); export it again with npm run export-onnx`,
+        `${file} lacks the outputs ${missing.join(", ")} of this model's layers (${spec.layers.join(", ")}); ` +
+          "export it again with npm run export-onnx",
       );
     return new OnnxRunner(session, a.ort, spec, file);
   }

@@ -98,7 +98,8 @@ export class ReconstructPool {
     if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d))) {
       await stopWorkers(started.map((w) => w.handle));
       throw new Error(
-        `ReconstructPool: the model in ${dir} takes input ${JSON.stringify(infos[0].inputShape)}, not [batch, height, width, channels] images`,
+        `ReconstructPool: the model in ${dir} takes input ${JSON.stringify(infos[0].inputShape)}, ` +
+          "not [batch, height, width, channels] images",
       );
     }
     return new ReconstructPool(

@@ -189,7 +189,8 @@ export class ParallelTrainer {
     if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
       await stopAll();
       throw new Error(
-        `ParallelTrainer: the model from ${from} takes input ${JSON.stringify(first.inputShape)}, not [batch, height, width, channels] images`,
+        `ParallelTrainer: the model from ${from} takes input ${JSON.stringify(first.inputShape)}, ` +
+          "not [batch, height, width, channels] images",
       );
     }
     const odd = infos.findIndex((info) => info.hash !== first.hash || info.paramCount !== first.paramCount);
@@ -252,7 +253,8 @@ export class ParallelTrainer {
       return Promise.reject(
         new Error(
           count === undefined
-            ? `ParallelTrainer.trainOnBatch: ${batch.length} values is not a whole, non-zero number of ${shape.join("×")} images`
+            ? `ParallelTrainer.trainOnBatch: ${batch.length} values is not a whole, non-zero number ` +
+                `of ${shape.join("×")} images`
             : `ParallelTrainer.trainOnBatch: count must be a whole number ≥ 1, got ${count}`,
         ),
       );
@@ -441,11 +443,13 @@ async function workerMain(init: WorkerInit): Promise<void> {
       init.modelDir !== undefined ? await checkpoint.loadModel(init.modelDir) : buildAutoencoder(init.model ?? {});
     if (model.inputs.length !== 1 || model.outputs.length !== 1)
       throw new Error(
-        `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; ParallelTrainer trains single-input, single-output models`,
+        `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; ` +
+          "ParallelTrainer trains single-input, single-output models",
       );
     if (!model.optimizer || typeof model.optimizer === "string" || !model.lossFunctions?.length)
       throw new Error(
-        `the model${init.modelDir ? ` in ${init.modelDir}` : ""} is not compiled (no optimizer or loss; was it saved without its training config?)`,
+        `the model${init.modelDir ? ` in ${init.modelDir}` : ""} is not compiled ` +
+          "(no optimizer or loss; was it saved without its training config?)",
       );
     optimizer = model.optimizer;
     lossFn = model.lossFunctions[0];

@@ -2,8 +2,8 @@
  * Anomaly scores from an image and its autoencoder reconstruction (higher = more anomalous).
  *
  * Images are Float32Array in HWC layout (row by row, channels interleaved) with values in [0, 1]; a batch is N such
- * images back to back (NHWC, what `tensor.dataSync()` gives). The error map is the per-pixel squared error averaged over
- * channels (H×W). Scores:
+ * images back to back (NHWC, what `tensor.dataSync()` gives). The error map is the per-pixel squared error averaged
+ * over channels (H×W). Scores:
  *
  *   mse          mean squared error over all values (= the mean of the error map)
  *   maxSmoothed  maximum of the error map box-filtered with a (2r+1)² window: a small spill is a compact blob of error
@@ -11,8 +11,8 @@
  *   topKMean     mean of the largest `fraction` of the pixel errors
  *   ssim         1 − mean SSIM of the luminance, box window of radius r (structure rather than brightness)
  *   zTopKMean    topKMean of the *standardised* error map: each pixel's error minus its mean over reference normals,
- *                divided by their standard deviation (`fitErrorStats`). Normal wells always reconstruct worse at the rim
- *                and the crop's edges; standardising stops those places from hiding a spill elsewhere.
+ *                divided by their standard deviation (`fitErrorStats`). Normal wells always reconstruct worse at the
+ *                rim and the crop's edges; standardising stops those places from hiding a spill elsewhere.
  *
  * Borders: a window that sticks out of the image is clipped and averages only the pixels inside it (so every pixel has
  * a value, and a spill at the edge is not missed; edge means average fewer pixels and are a little noisier).
@@ -95,7 +95,10 @@ function errorMapInto(
   return out;
 }
 
-/** Per-pixel squared error averaged over channels, H×W: `errorMap(input, recon, { height: 2, width: 2, channels: 3 })`. */
+/**
+ * Per-pixel squared error averaged over channels, H×W:
+ * `errorMap(input, recon, { height: 2, width: 2, channels: 3 })`.
+ */
 export function errorMap(input: ArrayLike<number>, recon: ArrayLike<number>, like: ShapeLike): Float32Array {
   const shape = toImageShape(like);
   checkImage("input", input, shape);
@@ -187,7 +190,10 @@ function maxOf(values: ArrayLike<number>): number {
   return max;
 }
 
-/** Maximum of the box-filtered error map: `maxSmoothedErrorScore(map, shape, 2)` (radius 0 = the largest pixel error). */
+/**
+ * Maximum of the box-filtered error map: `maxSmoothedErrorScore(map, shape, 2)` (radius 0 = the largest pixel
+ * error).
+ */
 export function maxSmoothedErrorScore(map: ArrayLike<number>, like: ShapeLike, radius = 2): number {
   const shape = checkMap(map, like);
   checkRadius(radius);

@@ -10,9 +10,9 @@
  *
  * Candidates. Every threshold between two consecutive distinct validation scores flags the same items, so the search
  * strategies look only at the midpoints between consecutive distinct sorted scores, plus one candidate above the
- * maximum (flags nothing) and one below the minimum (flags everything), each half the nearest gap away. A midpoint keeps
- * the largest possible margin to the validation points on both sides, so the choice does not hinge on a test score that
- * lands exactly on a validation score. Ties in the objective go to the highest threshold (fewest alarms).
+ * maximum (flags nothing) and one below the minimum (flags everything), each half the nearest gap away. A midpoint
+ * keeps the largest possible margin to the validation points on both sides, so the choice does not hinge on a test
+ * score that lands exactly on a validation score. Ties in the objective go to the highest threshold (fewest alarms).
  * The percentile strategy is not snapped to a midpoint: it is a property of the normal scores, not a split.
  *
  * Percentile interpolation: linear between order statistics, like numpy's default ("linear", R type 7): with the n
@@ -156,7 +156,8 @@ function allEqual(
 ): ThresholdChoice | null {
   const first = scores[0];
   for (let i = 1; i < scores.length; i++) if (scores[i] !== first) return null;
-  const note = `all ${scores.length} validation scores equal ${first}: no threshold separates them; ${first} flags nothing`;
+  const none = "no threshold separates them";
+  const note = `all ${scores.length} validation scores equal ${first}: ${none}; ${first} flags nothing`;
   return result(strategy, labels, scores, first, note);
 }
 
@@ -225,7 +226,10 @@ export function maxYoudenThreshold(labels: ArrayLike<number>, scores: ArrayLike<
   );
 }
 
-/** The smallest threshold whose validation TNR ≥ t (at most a fraction 1 − t of normals flagged): `targetTnrThreshold(labels, scores, 0.99)`. */
+/**
+ * The smallest threshold whose validation TNR ≥ t (at most a fraction 1 − t of normals flagged):
+ * `targetTnrThreshold(labels, scores, 0.99)`.
+ */
 export function targetTnrThreshold(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
@@ -237,13 +241,17 @@ export function targetTnrThreshold(
   const equal = allEqual("targetTnr", labels, scores);
   if (equal) return equal;
   const c = candidateThresholds(labels, scores);
-  // TNR falls as the threshold falls (index grows): take the last candidate that still reaches t. Candidate 0 has TNR 1.
+  // TNR falls as the threshold falls (index grows): take the last candidate that still reaches t.
+  // Candidate 0 has TNR 1.
   let i = 0;
   while (i + 1 < c.thresholds.length && (c.negatives - c.fp[i + 1]) / c.negatives >= t) i++;
   return result("targetTnr", labels, scores, c.thresholds[i]);
 }
 
-/** The largest threshold whose validation TPR ≥ t (finds at least a fraction t of spills): `targetTprThreshold(labels, scores, 0.95)`. */
+/**
+ * The largest threshold whose validation TPR ≥ t (finds at least a fraction t of spills):
+ * `targetTprThreshold(labels, scores, 0.95)`.
+ */
 export function targetTprThreshold(
   labels: ArrayLike<number>,
   scores: ArrayLike<number>,
@@ -322,7 +330,10 @@ export const DEFAULT_STRATEGIES: readonly StrategySpec[] = [
   },
 ];
 
-/** A strategy's choice on validation; `threshold` and `validation` are null when the strategy could not run (see note). */
+/**
+ * A strategy's choice on validation; `threshold` and `validation` are null when the strategy could not run (see
+ * note).
+ */
 export interface StrategyChoice {
   id: string;
   strategy: StrategyName | PoolRuleName;
@@ -338,7 +349,8 @@ export interface StrategyChoice {
  * a strategy that cannot run on this set (e.g. maxF1 without spills) becomes a choice with threshold null and its error
  * as the note, so that one impossible strategy does not hide the others.
  *   chooseThresholds(valLabels, valScores).map((c) => [c.id, c.threshold])
- *   chooseThresholds(valLabels, valScores, { strategies: [{ id: "p99.5", strategy: "percentile", options: { percentile: 99.5 }, label: "…" }] })
+ *   const p995 = { id: "p99.5", strategy: "percentile", options: { percentile: 99.5 }, label: "…" };
+ *   chooseThresholds(valLabels, valScores, { strategies: [p995] })
  */
 export function chooseThresholds(
   validationLabels: ArrayLike<number>,
@@ -368,7 +380,8 @@ export function chooseThresholds(
 
 /**
  * The threshold of experiments/PROTOCOL-2.md as a strategy choice: flag the top `share` of the unlabelled pool's
- * scores (no label read, so no validation metrics). Append it to `chooseThresholds`' list to report it beside the others:
+ * scores (no label read, so no validation metrics). Append it to `chooseThresholds`' list to report it beside the
+ * others:
  *   [...chooseThresholds(valLabels, valScores), poolChoice(selectScores, 0.05)]   // id "pool5"
  */
 export function poolChoice(unlabelledScores: ArrayLike<number>, share: number): StrategyChoice {
@@ -437,7 +450,10 @@ export interface CheckedThreshold {
   threshold: number;
   /** "pool5" when the pool's top share was flagged; "referenceQuantile" when the rule fell back. */
   rule: "pool5" | "referenceQuantile";
-  /** Share of pool images scoring above every reference normal: a label-free estimate of the pool's anomalous share (null without a pool). */
+  /**
+   * Share of pool images scoring above every reference normal: a label-free estimate of the pool's anomalous share
+   * (null without a pool).
+   */
   estimatedAnomalousShare: number | null;
   /** One sentence for logs and reports: which rule, and why. */
   reason: string;
@@ -450,7 +466,8 @@ export interface CheckedThreshold {
  * references puts about 1/(references + 1) of its images there). When it exceeds `maxSpillShare`, or when there is no
  * pool, the threshold is the `REFERENCE_QUANTILE`th percentile of the reference normals' scores, and `reason` says so.
  *
- *   checkedPoolThreshold(selectScores, heldOutNormalScores)   // { threshold, rule: "pool5", estimatedAnomalousShare: 0.03, reason }
+ *   checkedPoolThreshold(selectScores, heldOutNormalScores)
+ *   // → { threshold, rule: "pool5", estimatedAnomalousShare: 0.03, reason }
  *   checkedPoolThreshold(null, heldOutNormalScores)           // rule "referenceQuantile": no pool
  */
 export function checkedPoolThreshold(
@@ -481,12 +498,16 @@ export function checkedPoolThreshold(
       threshold: fallback,
       rule: "referenceQuantile",
       estimatedAnomalousShare: share,
-      reason: `${pct(share)} of the ${values.length} pool images score above every reference normal, more than the ${pct(maxSpillShare)} the pool rule assumes: threshold at ${q} instead`,
+      reason:
+        `${pct(share)} of the ${values.length} pool images score above every reference normal, ` +
+        `more than the ${pct(maxSpillShare)} the pool rule assumes: threshold at ${q} instead`,
     };
   return {
     threshold: deploymentThreshold(values, maxSpillShare),
     rule: "pool5",
     estimatedAnomalousShare: share,
-    reason: `${pct(share)} of the ${values.length} pool images score above every reference normal (at most ${pct(maxSpillShare)} assumed): the top ${pct(maxSpillShare)} of the pool is flagged`,
+    reason:
+      `${pct(share)} of the ${values.length} pool images score above every reference normal ` +
+      `(at most ${pct(maxSpillShare)} assumed): the top ${pct(maxSpillShare)} of the pool is flagged`,
   };
 }

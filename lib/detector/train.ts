@@ -263,24 +263,28 @@ async function trainLocked(
     const was =
       state.settings ??
       runSettings({ ...TRAIN_DEFAULTS, ...state.options } as ResolvedOptions, { ...data, train: data.train });
-    const diff = settingsDiff(was, settings).filter((d) => state.settings || !d.startsWith("trainImages")); // older runs did not store the count
+    // older runs did not store the count
+    const diff = settingsDiff(was, settings).filter((d) => state.settings || !d.startsWith("trainImages"));
     if (diff.length)
       throw new Error(
-        `${o.runDir} was started with other settings; resuming would mix them:\n  ${diff.join("\n  ")}\nRerun with the run's own options, or add --fresh to start this run over`,
+        `${o.runDir} was started with other settings; resuming would mix them:\n  ${diff.join("\n  ")}\n` +
+          "Rerun with the run's own options, or add --fresh to start this run over",
       );
     state.settings = was;
     try {
       model = await loadModel(path.join(o.runDir, "last"));
     } catch (e) {
       const best = fs.existsSync(path.join(o.runDir, "best", "model.json"));
+      const wayOut = best ? `copy ${path.join(o.runDir, "best")} over last/ to resume from the best epoch, or ` : "";
       throw new Error(
-        `cannot resume ${o.runDir}: ${(e as Error).message}. Way out: ${best ? `copy ${path.join(o.runDir, "best")} over last/ to resume from the best epoch, or ` : ""}add --fresh to start over`,
+        `cannot resume ${o.runDir}: ${(e as Error).message}. Way out: ${wayOut}add --fresh to start over`,
       );
     }
     trainerSource = { modelDir: path.join(o.runDir, "last") };
     if (state.epoch >= o.epochs)
       say(
-        `${o.runDir} already holds ${state.epoch} epochs (asked for ${o.epochs}): nothing to train; raise --epochs to go on`,
+        `${o.runDir} already holds ${state.epoch} epochs (asked for ${o.epochs}): ` +
+          "nothing to train; raise --epochs to go on",
       );
     else say(`resuming ${o.runDir} after epoch ${state.epoch} (best epoch ${state.bestEpoch})`);
   } else {

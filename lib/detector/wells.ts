@@ -17,7 +17,8 @@
  *   import { listWells, splitWells, loadBatchTensorData } from "../../dist/lib/wells";
  *   const list = listWells(resolveData("wells"));
  *   const { train, validation } = splitWells(list, { holdoutFraction: 0.1, seed: 1 });
- *   const batch = await loadBatchTensorData(train, { height: 32, width: 48, channels: 3 });  // batch.shape = [N, 32, 48, 3]
+ *   const batch = await loadBatchTensorData(train, { height: 32, width: 48, channels: 3 });
+ *   // batch.shape = [N, 32, 48, 3]
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -44,7 +45,10 @@ export interface WellList {
   train: WellItem[];
   /** Spill images meant for choosing the threshold (label 1). */
   spill: WellItem[];
-  /** Labelled test images (an unlabelled pool in the one-class layout when `testLabelled` is false; labels then read 0). */
+  /**
+   * Labelled test images (an unlabelled pool in the one-class layout when `testLabelled` is false; labels then
+   * read 0).
+   */
   test: WellItem[];
   /** False when test/ holds images without labels (one-class layout): they can serve as a pool, never as a test. */
   testLabelled: boolean;
@@ -150,7 +154,8 @@ export function listWells(root: string): WellList {
         const fields = name.split(/\s+/).length + 1;
         if (fields > 2)
           throw new Error(
-            `wells: ${annotation}:${line} has ${fields} fields (${JSON.stringify(`${name} ${label}`)}); expected "<file> <0|1>" and no file ${file} exists`,
+            `wells: ${annotation}:${line} has ${fields} fields (${JSON.stringify(`${name} ${label}`)}); ` +
+              `expected "<file> <0|1>" and no file ${file} exists`,
           );
         throw new Error(`wells: ${annotation}:${line} lists ${name}, but ${file} does not exist`);
       }

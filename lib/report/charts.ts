@@ -109,7 +109,10 @@ export function lossCurves(history: EpochRecord[]): ChartSpec {
   };
 }
 
-/** Validation AUROC (held-out normals vs proliv spills) per epoch; epochs without one are gaps: `validationCurves(history)`. */
+/**
+ * Validation AUROC (held-out normals vs proliv spills) per epoch; epochs without one are gaps:
+ * `validationCurves(history)`.
+ */
 export function validationCurves(history: EpochRecord[]): ChartSpec {
   checkHistory(history, "validationCurves");
   const x = history.map((r) => r.epoch);
@@ -217,7 +220,8 @@ export function binnedScoreHistogram(
     spill?.length !== edges.length - 1
   )
     throw new Error(
-      `binnedScoreHistogram: need n + 1 edges and n counts per class (got ${edges?.length} edges, ${normal?.length} normal and ${spill?.length} spill counts)`,
+      "binnedScoreHistogram: need n + 1 edges and n counts per class " +
+        `(got ${edges?.length} edges, ${normal?.length} normal and ${spill?.length} spill counts)`,
     );
   for (let i = 1; i < edges.length; i++)
     if (!(edges[i] > edges[i - 1]))
@@ -266,10 +270,10 @@ function checkSameLength(what: string, arrays: Record<string, ArrayLike<unknown>
     throw new Error(`${what}: the curve's arrays must be non-empty and equally long (${lengths.join(", ")})`);
 }
 
-/** ROC curve (TPR against FPR) with the chance diagonal; hovering shows each point's threshold: `rocChart(rocCurve(labels, scores), { auroc })`. */
 /**
  * Several scores' ROC curves on one chart, each named with its AUROC:
- *   rocCurvesChart([{ name: "zTopKMean", roc: rocCurve(labels, a), auroc: auroc(labels, a) }, …], { title: "Report-part ROC" })
+ *   const curves = [{ name: "zTopKMean", roc: rocCurve(labels, a), auroc: auroc(labels, a) }, …];
+ *   rocCurvesChart(curves, { title: "Report-part ROC" })
  */
 export function rocCurvesChart(
   curves: readonly { name: string; roc: RocCurve; auroc?: number }[],
@@ -325,6 +329,10 @@ export function rocCurvesChart(
   };
 }
 
+/**
+ * ROC curve (TPR against FPR) with the chance diagonal; hovering shows each point's threshold:
+ * `rocChart(rocCurve(labels, scores), { auroc })`.
+ */
 export function rocChart(roc: RocCurve, options: { auroc?: number; title?: string } = {}): ChartSpec {
   checkSameLength("rocChart", { fpr: roc.fpr, tpr: roc.tpr, thresholds: roc.thresholds });
   const name = options.auroc === undefined ? "ROC" : `ROC (AUROC ${options.auroc.toFixed(4)})`;
@@ -361,7 +369,8 @@ export function rocChart(roc: RocCurve, options: { auroc?: number; title?: strin
 }
 
 /**
- * Precision–recall curve drawn as steps, with the no-skill baseline (the share of spills): `prChart(prCurve(labels, scores), { ap })`.
+ * Precision–recall curve drawn as steps, with the no-skill baseline (the share of spills):
+ * `prChart(prCurve(labels, scores), { ap })`.
  * Steps "vh" (up, then across): precision P_n holds over the recall interval (R_{n-1}, R_n], so the area under the
  * drawn curve is exactly lib/metrics' average precision; straight lines would overstate it.
  */

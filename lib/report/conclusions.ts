@@ -28,9 +28,11 @@ export function conclusions(
   const row = choiceById(evaluation.predictedVsActual, primaryStrategy);
   const m = test.metrics;
   const lines: string[] = [];
+  const validationAuroc = evaluation.validation.auroc.toFixed(3);
   lines.push(
-    `- **Ranking.** With the \`${evaluation.score}\` score the validation AUROC is ${evaluation.validation.auroc.toFixed(3)} and the AUROC on ${testName} ` +
-      `${evaluation.test.auroc.toFixed(3)} (AP ${evaluation.test.averagePrecision.toFixed(3)}): ` +
+    `- **Ranking.** With the \`${evaluation.score}\` score the validation AUROC is ${validationAuroc} ` +
+      `and the AUROC on ${testName} ${evaluation.test.auroc.toFixed(3)} ` +
+      `(AP ${evaluation.test.averagePrecision.toFixed(3)}): ` +
       (evaluation.validation.auroc - evaluation.test.auroc > 0.02
         ? `validation overstates how well spills separate, since proliv/ is a single spill event.`
         : `validation and test rank spills about equally well.`),
@@ -42,9 +44,11 @@ export function conclusions(
     const seed = references.find((r) => r.source.startsWith("best seed"));
     const meets =
       target && target.tpr !== null && target.tnr !== null ? m.tpr > target.tpr && m.tnr > target.tnr : null;
+    const chosenOn = choice.validation ? "on validation" : "without labels";
     lines.push(
-      `- **Threshold.** \`${primaryStrategy}\` (${choice.label}) chose ${m.threshold.toPrecision(4)} ${choice.validation ? "on validation" : "without labels"}; on ${testName} it catches ` +
-        `${m.tp} of ${m.tp + m.fn} spills (TPR ${pct(m.tpr)}) and passes ${m.tn} of ${m.tn + m.fp} normals (TNR ${pct(m.tnr)}), F1 ${m.f1.toFixed(3)}. ` +
+      `- **Threshold.** \`${primaryStrategy}\` (${choice.label}) chose ${m.threshold.toPrecision(4)} ${chosenOn}; ` +
+        `on ${testName} it catches ${m.tp} of ${m.tp + m.fn} spills (TPR ${pct(m.tpr)}) ` +
+        `and passes ${m.tn} of ${m.tn + m.fp} normals (TNR ${pct(m.tnr)}), F1 ${m.f1.toFixed(3)}. ` +
         (meets === null
           ? ""
           : meets
@@ -56,7 +60,8 @@ export function conclusions(
     );
     if (choice.validation)
       lines.push(
-        `- **Validation as a forecast.** Validation promised TNR ${pct(row.tnrValidation)} and ${testName} gave ${pct(row.tnrTest)}; ` +
+        `- **Validation as a forecast.** Validation promised TNR ${pct(row.tnrValidation)} ` +
+          `and ${testName} gave ${pct(row.tnrTest)}; ` +
           `it promised TPR ${pct(row.tprValidation)} and ${testName} gave ${pct(row.tprTest)}.`,
       );
     else if (choice.options.poolShare !== undefined || choice.strategy === "checkedPool") {
@@ -82,7 +87,8 @@ export function conclusions(
           .join("; ") +
         (percentiles.every((r) => Math.abs(r.tnrGap!) <= 0.02)
           ? ` — the test normals behave like the held-out ones.`
-          : ` — off by more than 2 points: the test normals do not score like the normals held out from train/, so a percentile of train/'s normals is not a percentile of test's.`),
+          : " — off by more than 2 points: the test normals do not score like the normals held out from train/, " +
+            "so a percentile of train/'s normals is not a percentile of test's."),
     );
   const withGap = evaluation.predictedVsActual.filter((r) => r.tnrGap !== null);
   if (withGap.length > 0) {
@@ -91,8 +97,10 @@ export function conclusions(
       .filter((r) => r.tprGap !== null)
       .reduce((a, b) => (b.tprGap! < a.tprGap! ? b : a), withGap[0]);
     lines.push(
-      `- Across the ${withGap.length} strategies, \`${best.id}\` predicted test TNR best (off by ${pct(Math.abs(best.tnrGap!))}); ` +
-        `validation overstated TPR most for \`${worstTpr.id}\` (${pct(worstTpr.tprValidation)} → ${pct(worstTpr.tprTest)}).`,
+      `- Across the ${withGap.length} strategies, \`${best.id}\` predicted test TNR best ` +
+        `(off by ${pct(Math.abs(best.tnrGap!))}); ` +
+        `validation overstated TPR most for \`${worstTpr.id}\` ` +
+        `(${pct(worstTpr.tprValidation)} → ${pct(worstTpr.tprTest)}).`,
     );
   }
   return lines.join("\n");

@@ -107,7 +107,10 @@ export function table(columns: string[], rows: Cell[][], options: TableOptions =
   const caption = options.caption
     ? `<caption style="caption-side:top;text-align:left">${escapeHtml(options.caption)}</caption>`
     : "";
-  return `<table class="dataframe" style="border-collapse:collapse">${caption}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return (
+    `<table class="dataframe" style="border-collapse:collapse">${caption}` +
+    `<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
+  );
 }
 
 /** The minimal shape of a danfo DataFrame that we render (danfo has no HTML renderer in Node). */
@@ -145,7 +148,8 @@ export function imageGrid(
   const cells = items
     .map(
       (it) =>
-        `<figure style="margin:4px;text-align:center"><div style="background:${bg};display:inline-block">${it.html}</div>` +
+        `<figure style="margin:4px;text-align:center">` +
+        `<div style="background:${bg};display:inline-block">${it.html}</div>` +
         (it.caption ? `<figcaption style="font-size:11px">${escapeHtml(it.caption)}</figcaption>` : "") +
         `</figure>`,
     )

@@ -11,7 +11,7 @@
 import sharp from "sharp";
 import { indicesOf } from "../detector/labels";
 import { errorMap, mseScore } from "../detector/scores";
-import { gatherImages, imageCount, imageSize, type ShapeLike, toImageShape } from "../detector/shape";
+import { describeShape, gatherImages, imageCount, imageSize, type ShapeLike, toImageShape } from "../detector/shape";
 import { percentile } from "../detector/thresholds";
 // ---------------------------------------------------------------------------------------------------------------
 // Images
@@ -20,7 +20,10 @@ function checkScale(scale: number): void {
   if (!(Number.isInteger(scale) && scale >= 1)) throw new Error(`scale must be a positive integer, got ${scale}`);
 }
 
-/** Raw 8-bit HWC pixels → PNG, upscaled `scale` times with nearest neighbour (each pixel becomes a scale×scale block). */
+/**
+ * Raw 8-bit HWC pixels → PNG, upscaled `scale` times with nearest neighbour (each pixel becomes a scale×scale
+ * block).
+ */
 async function encodeRaw(
   bytes: Uint8Array,
   height: number,
@@ -34,7 +37,10 @@ async function encodeRaw(
   return img.png().toBuffer();
 }
 
-/** An HWC image with values in [0, 1] (1 or 3 channels) as PNG bytes: `await toPng(img, [32, 48, 3], { scale: 4 })` → 192×128. */
+/**
+ * An HWC image with values in [0, 1] (1 or 3 channels) as PNG bytes: `await toPng(img, [32, 48, 3], { scale: 4 })`
+ * → 192×128.
+ */
 export async function toPng(
   image: ArrayLike<number>,
   shape: ShapeLike,
@@ -71,7 +77,10 @@ const INFERNO: [number, number, number][] = [
   [252, 255, 164],
 ];
 
-/** The heat colour of t in [0, 1] (clipped) as [r, g, b] bytes: `heatColour(0)` → [0, 0, 4], `heatColour(1)` → [252, 255, 164]. */
+/**
+ * The heat colour of t in [0, 1] (clipped) as [r, g, b] bytes: `heatColour(0)` → [0, 0, 4],
+ * `heatColour(1)` → [252, 255, 164].
+ */
 export function heatColour(t: number): [number, number, number] {
   const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (INFERNO.length - 1);
   const i = Math.min(INFERNO.length - 2, Math.floor(x));
@@ -191,7 +200,9 @@ export interface ReconstructionExample {
   mse: number;
 }
 
-/** Pair each input with its reconstruction, error map and MSE: `reconstructionExamples(inputs, recons, labels, shape)`. */
+/**
+ * Pair each input with its reconstruction, error map and MSE: `reconstructionExamples(inputs, recons, labels, shape)`.
+ */
 export function reconstructionExamples(
   inputs: Float32Array,
   recons: Float32Array,
@@ -204,7 +215,7 @@ export function reconstructionExamples(
     throw new Error(`reconstructionExamples: ${inputs.length} input values but ${recons.length} reconstructed`);
   if (inputs.length !== labels.length * per)
     throw new Error(
-      `reconstructionExamples: ${inputs.length} values for ${labels.length} labels of ${s.height}×${s.width}×${s.channels}`,
+      `reconstructionExamples: ${inputs.length} values for ${labels.length} labels of ${describeShape(s)}`,
     );
   return Array.from(labels, (label, i) => {
     const input = inputs.slice(i * per, (i + 1) * per);

@@ -68,7 +68,10 @@ export interface OurResult {
   note?: string;
 }
 
-/** Our rows (measured) above the quoted ones: `table(...Object.values(comparisonTable([{ source: "this AE, mse, p99", … }])))`. */
+/**
+ * Our rows (measured) above the quoted ones:
+ * `table(...Object.values(comparisonTable([{ source: "this AE, mse, p99", … }])))`.
+ */
 export function comparisonTable(
   ours: readonly OurResult[],
   references: readonly ReferenceResult[] = SEED_RESULTS,

@@ -38,7 +38,10 @@ const metricCells = (m: ThresholdMetrics | null, threshold: number | null): Cell
     ? [threshold, null, null, null, null, null, null, null, null, null, null]
     : [m.threshold, m.tpr, m.tnr, m.precision, m.f1, m.accuracy, m.balancedAccuracy, m.tp, m.fp, m.tn, m.fn];
 
-/** One row per strategy with its threshold and metrics (validation's or test's) and the note: `table(...Object.values(strategyTable(choices)))`. */
+/**
+ * One row per strategy with its threshold and metrics (validation's or test's) and the note:
+ * `table(...Object.values(strategyTable(choices)))`.
+ */
 export function strategyTable(rows: readonly (StrategyChoice | TestResult)[]): TableData {
   return {
     columns: ["strategy", ...METRIC_COLUMNS, "note"],

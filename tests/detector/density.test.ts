@@ -102,18 +102,22 @@ test("mahalanobis: equals √(zᵀ Σ⁻¹ z) with the shrunk Σ, and is larger 
   assert.ok(near < 1e-6 && far > 3, `near ${near}, far ${far}`);
 });
 
-test("fitGaussian: fewer images than features still fits (shrinkage > 0); 1 image, NaN and all-constant features are refused", () => {
-  const small = gaussian(10, 50, 4);
-  const g = fitGaussian(small, { fittedOn: "10 images" });
-  assert.ok(g.shrinkage > 0 && g.shrinkage <= 1);
-  assert.ok(mahalanobis(g, gaussian(3, 50, 5)).every(Number.isFinite));
-  assert.throws(() => fitGaussian(gaussian(1, 3), { fittedOn: "x" }), /at least 2 reference images/);
-  const bad = gaussian(20, 3);
-  bad.data[7] = NaN;
-  assert.throws(() => fitGaussian(bad, { fittedOn: "x" }), /feature f\[1\] of image 2 is NaN/);
-  const flat: ImageFeatures = { data: new Float64Array(30).fill(0.5), count: 10, spec: spec(3, ["enc1"]) };
-  assert.throws(() => fitGaussian(flat, { fittedOn: "x" }), /all 3 features are constant .*enc1/);
-});
+test(
+  "fitGaussian: fewer images than features still fits (shrinkage > 0); " +
+    "1 image, NaN and all-constant features are refused",
+  () => {
+    const small = gaussian(10, 50, 4);
+    const g = fitGaussian(small, { fittedOn: "10 images" });
+    assert.ok(g.shrinkage > 0 && g.shrinkage <= 1);
+    assert.ok(mahalanobis(g, gaussian(3, 50, 5)).every(Number.isFinite));
+    assert.throws(() => fitGaussian(gaussian(1, 3), { fittedOn: "x" }), /at least 2 reference images/);
+    const bad = gaussian(20, 3);
+    bad.data[7] = NaN;
+    assert.throws(() => fitGaussian(bad, { fittedOn: "x" }), /feature f\[1\] of image 2 is NaN/);
+    const flat: ImageFeatures = { data: new Float64Array(30).fill(0.5), count: 10, spec: spec(3, ["enc1"]) };
+    assert.throws(() => fitGaussian(flat, { fittedOn: "x" }), /all 3 features are constant .*enc1/);
+  },
+);
 
 test("fitGaussian drops constant features (a dead channel) and lists them", () => {
   const f = gaussian(100, 3);
@@ -128,23 +132,26 @@ test("choleskyFactor refuses a matrix that is not positive definite", () => {
   assert.throws(() => choleskyFactor(Float64Array.from([1, 2, 2, 1]), 2), /not positive definite/);
 });
 
-test("density.json: round trip, and a density for other layers, another version or a broken file is refused by name", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "density-"));
-  const f = gaussian(50, 4);
-  const g = fitGaussian(f, { fittedOn: "round trip", border: 0.25 });
-  writeDensity(dir, g);
-  const back = readDensity(dir, f.spec)!;
-  assert.deepEqual(Array.from(back.cholesky), Array.from(g.cholesky));
-  assert.equal(back.border, 0.25);
-  assert.deepEqual(Array.from(mahalanobis(back, f)), Array.from(mahalanobis(g, f)));
-  assert.equal(readDensity(fs.mkdtempSync(path.join(os.tmpdir(), "none-"))), null);
-  assert.throws(
-    () => readDensity(dir, spec(4, ["image", "enc1"])),
-    /density\.json was fitted on layers image \(4 features\), but the model gives image, enc1/,
-  );
-  const file = path.join(dir, "density.json");
-  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), version: 99 }));
-  assert.throws(() => readDensity(dir), /version 99/);
-  fs.writeFileSync(file, "{ not json");
-  assert.throws(() => readDensity(dir), /density\.json is not valid JSON/);
-});
+test(
+  "density.json: round trip, and a density for other layers, " + "another version or a broken file is refused by name",
+  () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "density-"));
+    const f = gaussian(50, 4);
+    const g = fitGaussian(f, { fittedOn: "round trip", border: 0.25 });
+    writeDensity(dir, g);
+    const back = readDensity(dir, f.spec)!;
+    assert.deepEqual(Array.from(back.cholesky), Array.from(g.cholesky));
+    assert.equal(back.border, 0.25);
+    assert.deepEqual(Array.from(mahalanobis(back, f)), Array.from(mahalanobis(g, f)));
+    assert.equal(readDensity(fs.mkdtempSync(path.join(os.tmpdir(), "none-"))), null);
+    assert.throws(
+      () => readDensity(dir, spec(4, ["image", "enc1"])),
+      /density\.json was fitted on layers image \(4 features\), but the model gives image, enc1/,
+    );
+    const file = path.join(dir, "density.json");
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), version: 99 }));
+    assert.throws(() => readDensity(dir), /version 99/);
+    fs.writeFileSync(file, "{ not json");
+    assert.throws(() => readDensity(dir), /density\.json is not valid JSON/);
+  },
+);

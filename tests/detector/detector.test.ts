@@ -56,14 +56,17 @@ test("a detector fits every part without labels, saves them, loads them, and com
   assert.ok(Math.min(...smooth) > Math.max(...normal), `smooth ${Array.from(smooth)}, normal ${Array.from(normal)}`);
 });
 
-test("without a pool the detector has no zTopKMean or adapted density, and the fusion pairs topKMean with density", async () => {
-  const model = buildAutoencoder({ height: 8, width: 12, channels: 3, filters: [4, 8], seed: 3 });
-  const det = await fitDetector(model, shape, { train: wells(40, 1), reference: wells(20, 2), adapt: null });
-  assert.ok(!availableScores(det).includes("zTopKMean") && !availableScores(det).includes("densityAdapted"));
-  assert.deepEqual(det.fusion!.parts, ["topKMean", "density"]);
-  await assert.rejects(detectorScores(det, wells(2, 3), ["densityAdapted"]), /needs a part this detector lacks/);
-  await assert.rejects(detectorScores(det, wells(2, 3), ["nope" as "mse"]), /unknown score "nope"/);
-});
+test(
+  "without a pool the detector has no zTopKMean or adapted density, " + "and the fusion pairs topKMean with density",
+  async () => {
+    const model = buildAutoencoder({ height: 8, width: 12, channels: 3, filters: [4, 8], seed: 3 });
+    const det = await fitDetector(model, shape, { train: wells(40, 1), reference: wells(20, 2), adapt: null });
+    assert.ok(!availableScores(det).includes("zTopKMean") && !availableScores(det).includes("densityAdapted"));
+    assert.deepEqual(det.fusion!.parts, ["topKMean", "density"]);
+    await assert.rejects(detectorScores(det, wells(2, 3), ["densityAdapted"]), /needs a part this detector lacks/);
+    await assert.rejects(detectorScores(det, wells(2, 3), ["nope" as "mse"]), /unknown score "nope"/);
+  },
+);
 
 test("a density file fitted for another model's layers is refused when the detector loads", async () => {
   const a = buildAutoencoder({ height: 8, width: 12, channels: 3, filters: [4, 8] });
@@ -73,6 +76,9 @@ test("a density file fitted for another model's layers is refused when the detec
   saveDetectorParts(dir, det);
   await assert.rejects(
     loadDetector(dir),
-    /density\.json was fitted on layers image, enc1, enc2 \(30 features\), but the model gives image, enc1, enc2 \(46 features\)/,
+    new RegExp(
+      String.raw`density\.json was fitted on layers image, enc1, enc2 \(30 features\), ` +
+        String.raw`but the model gives image, enc1, enc2 \(46 features\)`,
+    ),
   );
 });

@@ -185,31 +185,35 @@ test("errors: empty, length mismatch, bad label, NaN score with its index, one c
   assert.throws(() => metricsVsThreshold(L, S, [0.1, NaN]), /threshold is NaN/);
 });
 
-test("10k items: AUROC equals the Mann–Whitney U statistic (ranks with ties averaged); the sweep covers every threshold", () => {
-  // speed lives in npm run bench -- metrics, not here
-  const rand = rng(5);
-  const labels = Uint8Array.from({ length: 10_000 }, () => (rand() < 0.05 ? 1 : 0));
-  const scores = Float32Array.from(labels, (y) => Math.round((rand() + y) * 50) / 50); // ties on purpose
-  const order = Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b]);
-  const ranks = new Float64Array(scores.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
-    for (let k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  const pos = labels.reduce((a, b) => a + b, 0),
-    neg = labels.length - pos;
-  const rankSum = labels.reduce((s, y, i) => s + (y ? ranks[i] : 0), 0);
-  const u = (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
-  assert.ok(Math.abs(auroc(labels, scores) - u) < 1e-9, `${auroc(labels, scores)} vs ${u}`);
-  assert.equal(
-    metricsVsThreshold(
-      labels,
-      scores,
-      Array.from({ length: 200 }, (_, i) => i / 100),
-    ).length,
-    200,
-  );
-  assert.ok(averagePrecision(labels, scores) > 0 && averagePrecision(labels, scores) <= 1);
-});
+test(
+  "10k items: AUROC equals the Mann–Whitney U statistic (ranks with ties averaged); " +
+    "the sweep covers every threshold",
+  () => {
+    // speed lives in npm run bench -- metrics, not here
+    const rand = rng(5);
+    const labels = Uint8Array.from({ length: 10_000 }, () => (rand() < 0.05 ? 1 : 0));
+    const scores = Float32Array.from(labels, (y) => Math.round((rand() + y) * 50) / 50); // ties on purpose
+    const order = Array.from(scores.keys()).sort((a, b) => scores[a] - scores[b]);
+    const ranks = new Float64Array(scores.length);
+    for (let i = 0; i < order.length; ) {
+      let j = i;
+      while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
+      for (let k = i; k <= j; k++) ranks[order[k]] = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    const pos = labels.reduce((a, b) => a + b, 0),
+      neg = labels.length - pos;
+    const rankSum = labels.reduce((s, y, i) => s + (y ? ranks[i] : 0), 0);
+    const u = (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+    assert.ok(Math.abs(auroc(labels, scores) - u) < 1e-9, `${auroc(labels, scores)} vs ${u}`);
+    assert.equal(
+      metricsVsThreshold(
+        labels,
+        scores,
+        Array.from({ length: 200 }, (_, i) => i / 100),
+      ).length,
+      200,
+    );
+    assert.ok(averagePrecision(labels, scores) > 0 && averagePrecision(labels, scores) <= 1);
+  },
+);

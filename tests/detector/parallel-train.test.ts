@@ -131,45 +131,48 @@ test("1 worker equals single-thread trainOnBatch", async () => {
   }
 });
 
-test("odd batch sizes (7 images on 2 workers, fewer images than workers), concurrent calls, save and resume", async () => {
-  const seven = batches(7, STEPS, 7);
-  const mixed = [seven[0], seven[1], batches(1, 1, 3)[0], seven[3], seven[4]]; // one step of a single image
-  const want = await reference(mixed);
-  const trainer = await ParallelTrainer.open(config, { workers: 2 });
-  const dir = path.join(root, "resume");
-  try {
-    // Calls made without awaiting run one after the other, in call order.
-    const first = await Promise.all(mixed.slice(0, 3).map((b) => trainer.trainOnBatch(b, shape)));
-    assertLossesClose(first, want.losses.slice(0, 3));
-    await trainer.save(dir, { note: "after 3 steps" });
-    const saved = await loadModel(dir);
-    assert.equal(
-      relDiff(
-        saved.getWeights().map((t) => t.dataSync() as Float32Array),
-        await trainer.getWeights(),
-      ),
-      0,
-    );
-    saved.dispose();
-  } finally {
-    await trainer.close();
-  }
-  // Resuming from the folder (weights and Adam state) continues the same trajectory.
-  const resumed = await ParallelTrainer.open({ modelDir: dir }, { workers: 2 });
-  try {
-    const rest = [await resumed.trainOnBatch(mixed[3], shape), await resumed.trainOnBatch(mixed[4], shape)];
-    assertLossesClose(rest, want.losses.slice(3));
-    const d = relDiff(await resumed.getWeights(), want.weights);
-    assert.ok(d <= 1e-4, `weights differ from single-thread by ${d} (relative)`);
-    // A longer buffer with a count uses the first `count` images (lib/train.ts reuses one batch buffer).
-    const long = new Float32Array(12 * per);
-    long.set(seven[0]);
-    await resumed.trainOnBatch(long, shape, 7);
-    await resumed.checkReplicas();
-  } finally {
-    await resumed.close();
-  }
-});
+test(
+  "odd batch sizes (7 images on 2 workers, fewer images than workers), " + "concurrent calls, save and resume",
+  async () => {
+    const seven = batches(7, STEPS, 7);
+    const mixed = [seven[0], seven[1], batches(1, 1, 3)[0], seven[3], seven[4]]; // one step of a single image
+    const want = await reference(mixed);
+    const trainer = await ParallelTrainer.open(config, { workers: 2 });
+    const dir = path.join(root, "resume");
+    try {
+      // Calls made without awaiting run one after the other, in call order.
+      const first = await Promise.all(mixed.slice(0, 3).map((b) => trainer.trainOnBatch(b, shape)));
+      assertLossesClose(first, want.losses.slice(0, 3));
+      await trainer.save(dir, { note: "after 3 steps" });
+      const saved = await loadModel(dir);
+      assert.equal(
+        relDiff(
+          saved.getWeights().map((t) => t.dataSync() as Float32Array),
+          await trainer.getWeights(),
+        ),
+        0,
+      );
+      saved.dispose();
+    } finally {
+      await trainer.close();
+    }
+    // Resuming from the folder (weights and Adam state) continues the same trajectory.
+    const resumed = await ParallelTrainer.open({ modelDir: dir }, { workers: 2 });
+    try {
+      const rest = [await resumed.trainOnBatch(mixed[3], shape), await resumed.trainOnBatch(mixed[4], shape)];
+      assertLossesClose(rest, want.losses.slice(3));
+      const d = relDiff(await resumed.getWeights(), want.weights);
+      assert.ok(d <= 1e-4, `weights differ from single-thread by ${d} (relative)`);
+      // A longer buffer with a count uses the first `count` images (lib/train.ts reuses one batch buffer).
+      const long = new Float32Array(12 * per);
+      long.set(seven[0]);
+      await resumed.trainOnBatch(long, shape, 7);
+      await resumed.checkReplicas();
+    } finally {
+      await resumed.close();
+    }
+  },
+);
 
 test("bad arguments, a NaN loss and a missing model reject clearly", async () => {
   await assert.rejects(ParallelTrainer.open(config, { workers: 0 }), /workers must be a whole number ≥ 1, got 0/);

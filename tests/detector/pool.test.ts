@@ -80,45 +80,49 @@ test("partIndices: positions of one part, in order", () => {
   assert.deepEqual(partIndices(items, "report"), [2]);
 });
 
-test("pseudoNormalImages, poolErrorStats and poolValidation with a small model (an identity-like AE on the cpu backend)", async () => {
-  await tf.setBackend("cpu");
-  const shape: [number, number, number] = [8, 8, 1];
-  // a fixed "autoencoder" that returns a blurred copy: smooth images reconstruct well, speckled ones badly
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: shape,
-        filters: 1,
-        kernelSize: 3,
-        padding: "same",
-        useBias: false,
-        kernelInitializer: tf.initializers.constant({ value: 1 / 9 }),
-      }),
-    ],
-  });
-  const smooth = (k: number) => Float32Array.from({ length: 64 }, (_, i) => 0.4 + 0.05 * Math.sin((i + k) / 9));
-  const speckled = (k: number) => Float32Array.from({ length: 64 }, (_, i) => ((i * 7 + k) % 5 === 0 ? 1 : 0.4));
-  const pool = new Float32Array(20 * 64);
-  for (let k = 0; k < 20; k++) pool.set(k < 18 ? smooth(k) : speckled(k), k * 64); // 2 "spills" out of 20
-  const picked = await pseudoNormalImages(model, pool, shape, "topKMean", 0.9);
-  assert.equal(picked.total, 20);
-  assert.equal(picked.kept, 18, "the two speckled images are the ones left out");
-  const stats = await poolErrorStats(model, pool, shape, 0.9);
-  assert.equal(stats.count, 18);
-  assert.equal(stats.mean.length, 64);
-  const proliv = new Float32Array(4 * 64);
-  for (let k = 0; k < 4; k++) proliv.set(speckled(100 + k), k * 64);
-  const rows = await poolValidation(model, pool, proliv, shape, ["mse", "zTopKMean"], {
-    scoreOptions: { errorStats: stats },
-  });
-  assert.deepEqual(
-    rows.map((r) => r.score),
-    ["mse", "zTopKMean"],
-  );
-  for (const r of rows) {
-    assert.ok(r.aurocProliv > 0.8, `${r.score}: proliv vs pool ${r.aurocProliv}`);
-    assert.equal(r.selection, (r.aurocProliv + r.aurocSynthetic) / 2);
-  }
-  await assert.rejects(poolValidation(model, pool, proliv, shape, ["zTopKMean"]), /needs errorStats/);
-  model.dispose();
-});
+test(
+  "pseudoNormalImages, poolErrorStats and poolValidation " +
+    "with a small model (an identity-like AE on the cpu backend)",
+  async () => {
+    await tf.setBackend("cpu");
+    const shape: [number, number, number] = [8, 8, 1];
+    // a fixed "autoencoder" that returns a blurred copy: smooth images reconstruct well, speckled ones badly
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: shape,
+          filters: 1,
+          kernelSize: 3,
+          padding: "same",
+          useBias: false,
+          kernelInitializer: tf.initializers.constant({ value: 1 / 9 }),
+        }),
+      ],
+    });
+    const smooth = (k: number) => Float32Array.from({ length: 64 }, (_, i) => 0.4 + 0.05 * Math.sin((i + k) / 9));
+    const speckled = (k: number) => Float32Array.from({ length: 64 }, (_, i) => ((i * 7 + k) % 5 === 0 ? 1 : 0.4));
+    const pool = new Float32Array(20 * 64);
+    for (let k = 0; k < 20; k++) pool.set(k < 18 ? smooth(k) : speckled(k), k * 64); // 2 "spills" out of 20
+    const picked = await pseudoNormalImages(model, pool, shape, "topKMean", 0.9);
+    assert.equal(picked.total, 20);
+    assert.equal(picked.kept, 18, "the two speckled images are the ones left out");
+    const stats = await poolErrorStats(model, pool, shape, 0.9);
+    assert.equal(stats.count, 18);
+    assert.equal(stats.mean.length, 64);
+    const proliv = new Float32Array(4 * 64);
+    for (let k = 0; k < 4; k++) proliv.set(speckled(100 + k), k * 64);
+    const rows = await poolValidation(model, pool, proliv, shape, ["mse", "zTopKMean"], {
+      scoreOptions: { errorStats: stats },
+    });
+    assert.deepEqual(
+      rows.map((r) => r.score),
+      ["mse", "zTopKMean"],
+    );
+    for (const r of rows) {
+      assert.ok(r.aurocProliv > 0.8, `${r.score}: proliv vs pool ${r.aurocProliv}`);
+      assert.equal(r.selection, (r.aurocProliv + r.aurocSynthetic) / 2);
+    }
+    await assert.rejects(poolValidation(model, pool, proliv, shape, ["zTopKMean"]), /needs errorStats/);
+    model.dispose();
+  },
+);

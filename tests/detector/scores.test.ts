@@ -220,7 +220,8 @@ test("zTopKMean: the top-k mean of the standardised error map; needs matching st
   const x = Float32Array.from([0.9, 0.1, 0, 0]),
     r = new Float32Array(4);
   const z = scoreBatch("zTopKMean", x, r, shape, { errorStats: stats, fraction: 0.25 })[0];
-  // standardised: pixel 0 (0.81 − 0.5) / 1.0001 ≈ 0.31, pixel 1 0.01 / 0.0101 ≈ 0.99 — the small error in a quiet place wins
+  // standardised: pixel 0 (0.81 − 0.5) / 1.0001 ≈ 0.31, pixel 1 0.01 / 0.0101 ≈ 0.99 — the small error in a quiet
+  // place wins
   close(z, 0.01 / (0.01 + ERROR_SD_FLOOR));
 
   assert.ok(scoreBatch("topKMean", x, r, shape, { fraction: 0.25 })[0] > 0.8, "plain topKMean follows the big error");

@@ -329,7 +329,8 @@ test("decodeImage: HWC floats in [0, 1] at the requested size; grayscale with ch
   assert.ok(Math.abs(rgb[0] - 1) < 0.03 && rgb[1] < 0.03 && rgb[2] < 0.03, `red pixel decoded as ${rgb.slice(0, 3)}`);
   const gray = await decodeImage(red, { height: 16, width: 24, channels: 1 });
   assert.equal(gray.length, 16 * 24);
-  // libvips' grey is perceptual lightness (pure red ≈ 0.5), not Rec.601 luma; check a neutral grey and that red is mid-grey
+  // libvips' grey is perceptual lightness (pure red ≈ 0.5), not Rec.601 luma; check a neutral grey and that red is
+  // mid-grey
   assert.ok(gray[0] > 0.2 && gray[0] < 0.8, `red in grayscale is ${gray[0]}`);
   const grey = path.join(dir, "grey.jpg");
   put(

@@ -81,27 +81,30 @@ test("validation, pool and strategy tables: one row per score, the columns named
   assert.throws(() => strategyByScoreTable(analysis, "p42"), /p42/);
 });
 
-test("testAnalysis + testScoresTable: the report part is the pool's report items, measured at the chosen thresholds", () => {
-  const t = testAnalysis(analysis, testLabels, testScores, items);
-  assert.deepEqual(t.report.indices, partIndices(items, "report"));
-  assert.deepEqual(
-    t.report.labels,
-    t.report.indices.map((i) => testLabels[i]),
-  );
-  assert.deepEqual(
-    Array.from(t.report.scores.mse),
-    Array.from(t.report.indices, (i) => testScores.mse[i]),
-  );
-  assert.equal(t.evaluations.length, 2);
-  assert.equal(t.wholeEvaluations[0].test.positives + t.wholeEvaluations[0].test.negatives, 12);
-  const table = testScoresTable(t, "maxF1");
-  assert.equal(table.columns[4], "report TPR (maxF1)");
-  assert.equal(table.rows[0][0], "mse");
-  assert.equal(table.rows[0][6], 1, "mse ranks every test spill above every normal");
-  const ours = ourResults(t.evaluations[0], "pool5");
-  assert.equal(ours.length, analysis.choices.mse.length);
-  assert.match(ours.find((r) => r.source.includes("pool5"))!.source, /mse, pool5 \(primary\), report part/);
-});
+test(
+  "testAnalysis + testScoresTable: the report part is the pool's report items, " + "measured at the chosen thresholds",
+  () => {
+    const t = testAnalysis(analysis, testLabels, testScores, items);
+    assert.deepEqual(t.report.indices, partIndices(items, "report"));
+    assert.deepEqual(
+      t.report.labels,
+      t.report.indices.map((i) => testLabels[i]),
+    );
+    assert.deepEqual(
+      Array.from(t.report.scores.mse),
+      Array.from(t.report.indices, (i) => testScores.mse[i]),
+    );
+    assert.equal(t.evaluations.length, 2);
+    assert.equal(t.wholeEvaluations[0].test.positives + t.wholeEvaluations[0].test.negatives, 12);
+    const table = testScoresTable(t, "maxF1");
+    assert.equal(table.columns[4], "report TPR (maxF1)");
+    assert.equal(table.rows[0][0], "mse");
+    assert.equal(table.rows[0][6], 1, "mse ranks every test spill above every normal");
+    const ours = ourResults(t.evaluations[0], "pool5");
+    assert.equal(ours.length, analysis.choices.mse.length);
+    assert.match(ours.find((r) => r.source.includes("pool5"))!.source, /mse, pool5 \(primary\), report part/);
+  },
+);
 
 test("evaluationReport: the file notebook 04 writes, from the analyses, and writeEvaluation accepts it", () => {
   const t = testAnalysis(analysis, testLabels, testScores, items);
