@@ -15,6 +15,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readDetectorConfig } from "../lib/detector/config";
 import { readModelMetadata } from "../lib/detector/checkpoint";
 import { detectorScores, isDetectorScore, loadDetector, DETECTOR_SCORES } from "../lib/detector/detector";
 import { bar } from "../lib/common/progress";
@@ -83,8 +84,9 @@ async function main() {
     if (!fs.existsSync(dir)) throw new UsageError(`--out ${values.out}: folder ${dir} does not exist`);
   }
   const files = collectImages(positionals);
-  const meta = readModelMetadata(modelDir) as { shape: [number, number, number]; score?: string; threshold?: number };
-  const score = meta.score ?? "mse";
+  const meta = readModelMetadata(modelDir) as { threshold?: number };
+  // the deployed score from the model's config (promote stores it); "mse" for a run that was never promoted
+  const score = readDetectorConfig(meta, path.join(modelDir, "model.json")).score ?? "mse";
   if (!isDetectorScore(score))
     throw new Error(`${modelDir}/model.json names score "${score}", not one of ${DETECTOR_SCORES.join(", ")}`);
   const threshold = values.threshold ?? meta.threshold;

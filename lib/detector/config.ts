@@ -1,7 +1,8 @@
 /**
- * The detector's config, defined once: input size and channels, model kind, blocks and filters, the validation split (seed and holdout share), the score and the threshold rule. `npm run train` starts from
- * `DETECTOR_CONFIG` and stores the config it used in the model's metadata (`config`) and in the run's state, so that
- * `npm run promote`, `npm run experiment`, `npm run charts` and the notebooks read the split and the size from the model
+ * The detector's config, defined once: input size and channels, model kind, blocks and filters, the validation split
+ * (seed and holdout share), the score and the threshold rule. `npm run train` starts from `DETECTOR_CONFIG` and stores
+ * the config it used in the model's metadata (`config`) and in the run's state, so that `npm run promote`,
+ * `npm run experiment`, `npm run charts`, `npm run score` and the notebooks read the split and the size from the model
  * instead of restating them, and a resumed run with other options refuses, naming each (`split.holdout: 0.1 → 0.2`).
  *
  *   const config = { ...DETECTOR_CONFIG, filters: [16, 32, 64] };

@@ -24,3 +24,5 @@ export * from "./train";
 export * from "./validation";
 export * from "./wells";
 export * from "./config";
+export * from "./labels";
+export * from "./shape";

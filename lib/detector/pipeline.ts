@@ -24,6 +24,7 @@ import {
   type DetectorPoolSummary,
   type DetectorScore,
 } from "./detector";
+import { indicesOf } from "./labels";
 import { loadCached } from "./image-cache";
 import { gatherImages, splitPool } from "./pool";
 import {
@@ -89,14 +90,17 @@ export function chooseScoreByRule<R extends { score: DetectorScore; selection: n
     return {
       score: baseline,
       selection: base.selection,
-      reason: `${pick.score} (${pick.selection.toFixed(4)}) does not beat the baseline ${baseline} (${base.selection.toFixed(4)}) by ${PROMOTION_MARGIN}`,
+      reason:
+        `${pick.score} (${pick.selection.toFixed(4)}) does not beat the baseline ${baseline} ` +
+        `(${base.selection.toFixed(4)}) by ${PROMOTION_MARGIN}`,
     };
   return {
     score: pick.score,
     selection: pick.selection,
     reason:
       pick === best
-        ? `highest selection value ${best.selection.toFixed(4)}${base && pick.score !== baseline ? `, +${(best.selection - base.selection).toFixed(4)} over ${baseline}` : ""}`
+        ? `highest selection value ${best.selection.toFixed(4)}` +
+          (base && pick.score !== baseline ? `, +${(best.selection - base.selection).toFixed(4)} over ${baseline}` : "")
         : `within ${TIE_MARGIN} of the best (${best.score} ${best.selection.toFixed(4)}) and simpler`,
   };
 }
@@ -111,13 +115,6 @@ export interface EvaluationData {
   /** The pool's adapt and select images (the test images without labels), or null when there are too few to split. */
   adapt: Float32Array | null;
   select: Float32Array | null;
-}
-
-/** Indices of the items whose label is `label`: `indicesOf([0, 1, 0], 0)` → [0, 2]. */
-export function indicesOf(labels: ArrayLike<number>, label: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < labels.length; i++) if (labels[i] === label) out.push(i);
-  return out;
 }
 
 /** Prepare the data a config names (its size and split): the split, the validation classes and the pool's images. */
@@ -149,7 +146,8 @@ export async function evaluationDataOf(
   const pool = ds.list.test.length >= MIN_POOL ? splitPool(ds.list.test) : null;
   if (!pool)
     say(
-      `no unlabelled pool (${ds.list.test.length} test images): validation on the held-out normals, threshold from them`,
+      `no unlabelled pool (${ds.list.test.length} test images): ` +
+        "validation on the held-out normals, threshold from them",
     );
   const adapt = pool ? (await loadCached(pool.adapt, ds.size)).data : null;
   const select = pool ? (await loadCached(pool.select, ds.size)).data : null;
@@ -221,7 +219,8 @@ export async function evaluateCheckpoint(dir: string, options: EvaluateOptions =
   const per = data.shape[0] * data.shape[1] * data.shape[2];
   const negatives = data.select ?? data.referenceNormals;
   say(
-    `validation of ${names.length} scores on ${negatives.length / per} ${data.select ? "pool select" : "held-out normal"} images` +
+    `validation of ${names.length} scores on ${negatives.length / per} ` +
+      `${data.select ? "pool select" : "held-out normal"} images` +
       (data.proliv.length
         ? ` and ${data.proliv.length / per} proliv spills`
         : " (no known anomalies: synthetic defects only)"),

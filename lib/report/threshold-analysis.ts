@@ -125,7 +125,9 @@ export async function errorExamplesGrid(
   const cells = tiles.flatMap((t, k) => [
     {
       html: image(t.input, { width: 144 }),
-      caption: `${path.basename(set.files[indices[k]]).slice(0, 13)}… ${score.name} ${score.values[indices[k]].toExponential(2)}`,
+      caption:
+        `${path.basename(set.files[indices[k]]).slice(0, 13)}… ` +
+        `${score.name} ${score.values[indices[k]].toExponential(2)}`,
     },
     { html: image(t.error, { width: 144 }), caption: "error map" },
   ]);
@@ -145,7 +147,8 @@ export function evaluationSummary(ev: CheckpointEvaluation, primary: string): st
   const per = ev.shape[0] * ev.shape[1] * ev.shape[2];
   const n = (x: Float32Array | null) => (x ? x.length / per : 0);
   return (
-    `pool: ${n(ev.adapt)} adapt, ${n(ev.select)} select, ${ev.adapt ? partIndices(ev.ds.list.test, "report").length : 0} ` +
+    `pool: ${n(ev.adapt)} adapt, ${n(ev.select)} select, ` +
+    `${ev.adapt ? partIndices(ev.ds.list.test, "report").length : 0} ` +
     `report images; parts ${ev.partsFrom === "fitted" ? "fitted here" : "from the model folder"}; ` +
     (d ? `density: ${d.kept.length} features, shrinkage ${d.shrinkage.toFixed(4)}; ` : "") +
     `primary score ${primary}`

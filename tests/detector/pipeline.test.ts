@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseScoreByRule, indicesOf, PROMOTION_MARGIN, scoreComplexity } from "../../lib/detector/pipeline";
+import { chooseScoreByRule, PROMOTION_MARGIN, scoreComplexity } from "../../lib/detector/pipeline";
 import type { DetectorScore } from "../../lib/detector/detector";
 
 const row = (score: DetectorScore, selection: number) => ({ score, selection });
@@ -21,9 +21,4 @@ test("chooseScoreByRule: within the tie margin the simpler score is taken", () =
   assert.equal(c.score, "density");
   assert.match(c.reason, /simpler/);
   assert.throws(() => chooseScoreByRule([]), /no rows/);
-});
-
-test("indicesOf: the positions of one label, in order", () => {
-  assert.deepEqual(indicesOf([0, 1, 0, 1, 1], 1), [1, 3, 4]);
-  assert.deepEqual(indicesOf(Uint8Array.from([0, 0]), 1), []);
 });
