@@ -3,7 +3,7 @@
  * rasterise it with sharp to an RGBA PNG with a transparent background. A folder of rendered styles is a training
  * folder for the pixel model in lib/avatars.ts.
  *
- *   import { renderStyle, renderStyles, cycleStyles } from "../../dist/lib/avatar-render";
+ *   import { renderStyle, renderStyles, cycleStyles } from "../dist/lib/avatars";
  *   const png = await renderStyle({ "прическа": "короткая прямые", "цвет волос": "черный", "аксесуар": "нет очков",
  *                                   "одежда": "худи", "цвет одежды": "синий" }, { size: 280, seed: 1 });
  *   await renderStyles(cycleStyles(20), "/tmp/styles-rendered", { size: { width: 132, height: 140 } });

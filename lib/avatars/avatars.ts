@@ -6,7 +6,7 @@
  * The model keeps the training images themselves (memory = pixels × channels × images bytes) plus, per
  * pixel-channel, its sorted distinct values with their counts in flat typed arrays — never a 256-bin histogram.
  *
- *   import { loadAvatars, fitPixelModel, sampleAvatar, writeAvatarPng } from "../../dist/lib/avatars";
+ *   import { loadAvatars, fitPixelModel, sampleAvatar, writeAvatarPng } from "../dist/lib/avatars";
  *   const model = fitPixelModel(await loadAvatars());                    // resolveData("avatars"), 528×560
  *   const img = sampleAvatar(model, { sampler: "weighted", seed: 1 });   // { width, height, data: RGBA bytes }
  *   await writeAvatarPng(img, "avatars/weighted-seed-1.png");

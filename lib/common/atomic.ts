@@ -32,7 +32,8 @@ export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Pr
 }
 
 /**
- * Test hook for the fault suite (tests/faults.test.ts): with BAYES_FAULT_PAUSE_MS set, a folder replacement pauses
+ * Test hook for the fault suite (tests/scripts/faults.test.ts): with BAYES_FAULT_PAUSE_MS set, a folder replacement
+ * pauses
  * between writing its new copy and renaming it into place, after writing `<dir>.paused` beside it, so that a test can
  * kill the process inside that window. Unset (always, outside that test), it does nothing.
  */

@@ -9,7 +9,7 @@
  *   AVATARS_DIR      folder of avatar PNGs
  *   WELLS_DIR        folder with train/, proliv/, test/
  *
- *   import { resolveData } from "../../dist/lib/paths";
+ *   import { resolveData } from "../dist/lib/common";
  *   resolveData("wells")  // -> "/abs/path/to/wells", or a clear error saying where it looked
  */
 import * as fs from "node:fs";

@@ -13,7 +13,7 @@
  * does either for this format, and the four message fields above are all we need.
  * Writes are synchronous appends of whole records, so a crash never leaves a half-record except mid-syscall.
  *
- *   import { TensorBoardWriter, readEvents } from "../../dist/lib/tensorboard";
+ *   import { TensorBoardWriter, readEvents } from "../dist/lib/common";
  *   const tb = new TensorBoardWriter("runs/ae-32x48");   // creates runs/ae-32x48/events.out.tfevents.<secs>.<host>
  *   tb.scalar("loss/train", 0.0123, 1);
  *   readEvents(tb.file)   // [{ wallTime: 1.7e9, step: 1, tag: "loss/train", value: 0.0123 }]

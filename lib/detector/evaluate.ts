@@ -7,8 +7,8 @@
  * `chooseThresholds` on validation (held-out normals + proliv/ spills); `evaluateOnTest` never chooses anything,
  * it only measures the thresholds it is given, plus the threshold-free test AUROC and average precision.
  *
- *   import { scoreSet, chooseThresholds, evaluateOnTest, predictedVsActual, confusionFrame }
- *     from "../dist/lib/detector";
+ *   import { scoreSet, chooseThresholds, evaluateOnTest, predictedVsActual } from "../dist/lib/detector";
+ *   import { confusionFrame, frameTable } from "../dist/lib/report";
  *   const val = await scoreSet(model, validation.data, [32, 48, 3], ["mse", "maxSmoothed"]);
  *   const choices = chooseThresholds(validation.labels, val.scores.mse);        // p95, p99, maxF1, maxYouden, tnr95, …
  *   const tst = await scoreSet(model, test.data, [32, 48, 3], ["mse"]);

@@ -14,7 +14,7 @@
  * Both are written atomically. A truncated or corrupted entry (length, header or checksum mismatch) is reported
  * with a warning and rebuilt; the cache never returns bytes it cannot vouch for.
  *
- *   import { loadCached } from "../../dist/lib/image-cache";
+ *   import { loadCached } from "../dist/lib/detector";
  *   const batch = await loadCached(split.train, { height: 32, width: 48, channels: 3 });  // decodes only on a miss
  */
 import * as crypto from "node:crypto";

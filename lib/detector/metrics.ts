@@ -13,7 +13,7 @@
  *
  * Curves sweep the sorted scores once (O(n log n)); tied scores move together, as one step of the curve.
  *
- *   import { auroc, averagePrecision, metricsAtThreshold, rocCurve } from "../../dist/lib/metrics";
+ *   import { auroc, averagePrecision, metricsAtThreshold, rocCurve } from "../dist/lib/detector";
  *   auroc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])              // 0.75
  *   averagePrecision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])   // 0.8333…
  *   metricsAtThreshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], 0.3).f1   // 0.8

@@ -15,10 +15,10 @@
  * The VAE's loss is the negative ELBO of a Gaussian decoder with σ = `vaeSigma` (default 0.1), divided by the number
  * of pixel values so that it stays on the plain AE's MSE scale:
  *   loss = MSE(x, x̂) + KL(q(z|x) ‖ N(0, I)) · 2σ² / (H·W·C)
- * The KL term is added by the `VaeSampling` layer (`addLoss`), so `model.trainOnBatch` and lib/tf/parallel-train
+ * The KL term is added by the `VaeSampling` layer (`addLoss`), so `model.trainOnBatch` and lib/detector/parallel-train
  * minimise it with no custom training loop, and `klDivergence(model, images)` reports it per image for the run log.
  *
- *   import { buildAutoencoder } from "../../dist/lib/model";
+ *   import { buildAutoencoder } from "../dist/lib/detector";
  *   const model = buildAutoencoder({ height: 32, width: 48, channels: 3, filters: [32, 64, 128], seed: 1 });
  *   const vae = buildAutoencoder({ kind: "vae", latent: 32, blocks: "bn-leaky" });
  */
@@ -100,7 +100,7 @@ export class VaeSampling extends tf.layers.Layer {
   build(inputShape: tf.Shape | tf.Shape[]): void {
     super.build(inputShape);
     // The loss closure reads the KL of the latest call; tfjs calls it inside the same gradient tape (trainOnBatch and
-    // lib/tf/parallel-train both run the forward pass, then `calculateLosses()`).
+    // lib/detector/parallel-train both run the forward pass, then `calculateLosses()`).
     this.addLoss(() => (this.lastKl ? tf.mul(this.lastKl, this.klWeight) : tf.scalar(0)) as tf.Scalar);
   }
 

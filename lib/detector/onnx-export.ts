@@ -9,7 +9,7 @@
  * BatchNormalization (inference: moving statistics), LeakyReLU, ReLU, Flatten, Dense, Reshape, and the VAE's
  * sampling layer (the mean at inference). Any other layer is an error that names it.
  *
- *   import { exportOnnx } from "../../dist/lib/onnx-export";
+ *   import { exportOnnx } from "../dist/lib/detector";
  *   fs.writeFileSync("models/wells-ae/model.onnx", exportOnnx(model));
  *
  * Written here because no package converts tfjs layers models to ONNX in JavaScript (tf2onnx is Python and needs

@@ -1,7 +1,7 @@
 /**
  * Running an exported detector (lib/onnx-export) in onnxruntime-node: the reconstructions and the encoder
  * activations of a batch of NHWC images, and the feature statistics lib/features computes from them — the same
- * numbers as the tfjs path, within float rounding (tests/onnx.test.ts), at native speed.
+ * numbers as the tfjs path, within float rounding (tests/detector/onnx.test.ts), at native speed.
  *
  *   const runner = await OnnxRunner.open("models/wells-ae/model.onnx", featureSpec(model), { threads: 2 });
  *   const { reconstructions, features } = await runner.run(images, [32, 48, 3], { border: 0.25 });

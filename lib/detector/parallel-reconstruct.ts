@@ -9,7 +9,7 @@
  * Chunks go to the workers as transferred ArrayBuffers (one copy out of the caller's array, none across threads),
  * and come back the same way.
  *
- *   import { ReconstructPool } from "../dist/lib/tf/parallel-reconstruct";
+ *   import { ReconstructPool } from "../dist/lib/detector";
  *   const pool = await ReconstructPool.open("runs/r1/best", { workers: 2 });   // default: os.availableParallelism()
  *   const recon = await pool.reconstruct(images, [32, 48, 3]);                // Float32Array, same layout as images
  *   await pool.close();

@@ -24,7 +24,7 @@
  * model (32×48×3, filters 32/64/128: 333,955 weights) 1.3 MB up and 1.3 MB down per worker, against a batch of
  * 64 images of 18 KB each.
  *
- *   import { ParallelTrainer } from "../dist/lib/tf/parallel-train";
+ *   import { ParallelTrainer } from "../dist/lib/detector";
  *   const trainer = await ParallelTrainer.open({ height: 32, width: 48, channels: 3, seed: 1 }, { workers: 2 });
  *   //  or ParallelTrainer.open({ modelDir: "runs/r1/last" }, { workers: 2 })     to resume a saved model
  *   const loss = await trainer.trainOnBatch(batch, [32, 48, 3], 64);   // batch: 64 images, N×H×W×C floats
@@ -37,7 +37,8 @@
  * single-thread trainOnBatch would have applied it). A failure in a worker (wrong image shape, a crash, an exit)
  * rejects with an error that names the worker and the cause; a failure while applying an update leaves the replicas
  * out of step, so every later call rejects. Workers load this same file, from dist/ as plain JavaScript or from
- * the TypeScript source through tsx's CommonJS hook (see lib/tf/parallel-reconstruct.ts); an idle trainer does not
+ * the TypeScript source through tsx's CommonJS hook (see lib/detector/parallel-reconstruct.ts); an idle trainer does
+ * not
  * keep the process alive, but `close()` is what frees the workers' memory.
  *
  * Written here because no library serves it: tfjs-backend-wasm has no threads under Node (tensorflow/tfjs#3830),

@@ -18,7 +18,7 @@
  * a value, and a spill at the edge is not missed; edge means average fewer pixels and are a little noisier).
  * Box means use a summed-area table, O(H·W) whatever the radius.
  *
- *   import { errorMap, maxSmoothedErrorScore, scoreBatch } from "../../dist/lib/scores";
+ *   import { errorMap, maxSmoothedErrorScore, scoreBatch } from "../dist/lib/detector";
  *   const shape = { height: 32, width: 48, channels: 3 };          // or the tuple [32, 48, 3]
  *   const map = errorMap(input, recon, shape);                     // Float32Array(32 * 48)
  *   maxSmoothedErrorScore(map, shape, 2);                           // one number

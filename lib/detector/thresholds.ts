@@ -21,7 +21,7 @@
  * Degenerate validation sets: a strategy that needs a class the set lacks throws an error saying so; when all scores
  * are equal no threshold separates anything, and every strategy returns that score (which flags nothing) with a note.
  *
- *   import { chooseThreshold, chooseThresholds } from "../../dist/lib/detector";
+ *   import { chooseThreshold, chooseThresholds } from "../dist/lib/detector";
  *   chooseThreshold("maxF1", valLabels, valScores).threshold
  *   chooseThreshold("targetTnr", valLabels, valScores, { targetTnr: 0.995 })
  *   chooseThresholds(valLabels, valScores).map((c) => [c.id, c.threshold, c.validation?.f1])

@@ -55,7 +55,8 @@ export interface TrainOptions {
   /** Stored in every checkpoint's metadata (say, which extra images joined training). */
   metadata?: Record<string, unknown>;
   /**
-   * Worker threads that share each training step (lib/tf/parallel-train.ts; data-parallel, same result up to float
+   * Worker threads that share each training step (lib/detector/parallel-train.ts; data-parallel, same result up to
+   * float
    * summation order). 1 (default) trains in this thread; 2 on a 2-core machine nearly doubles wasm throughput.
    */
   workers?: number;

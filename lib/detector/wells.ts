@@ -14,7 +14,7 @@
  * and stretching keeps every pixel of the well (no crop, no padding band the autoencoder would learn as content).
  * Grayscale (channels 1) is libvips' b-w conversion (perceptual lightness: pure red ≈ 0.5), not Rec.601 luma.
  *
- *   import { listWells, splitWells, loadBatchTensorData } from "../../dist/lib/wells";
+ *   import { listWells, splitWells, loadBatchTensorData } from "../dist/lib/detector";
  *   const list = listWells(resolveData("wells"));
  *   const { train, validation } = splitWells(list, { holdoutFraction: 0.1, seed: 1 });
  *   const batch = await loadBatchTensorData(train, { height: 32, width: 48, channels: 3 });

@@ -3,7 +3,7 @@
  * Every function returns an HTML string; a notebook shows it with `tslab.display.html(...)`.
  *
  *   import * as tslab from "tslab";
- *   import { plotlyLoader, chart, table } from "../../dist/lib/display";
+ *   import { plotlyLoader, chart, table } from "../dist/lib/report";
  *   tslab.display.html(plotlyLoader());                        // once per notebook, first cell
  *   tslab.display.html(chart([{ type: "bar", x: ["a", "b"], y: [1, 2] }], { title: "counts" }));
  *   tslab.display.html(table(["option", "p"], [["a", 0.5], ["b", 0.5]]));

@@ -32,8 +32,9 @@ export type LabelledImages = Pick<TensorData, "data" | "labels" | "files">;
 // Progress lines
 
 /**
- * The one-line progress of a training epoch: "epoch 1/8 ████░░… batch 40/141  loss 0.00412  118 img/s  epoch ETA
- * 52 s" in the notebook. `{ compact: true }` is `npm run train`'s terminal line: single spaces and "ETA" alone.
+ * The one-line progress of a training epoch: "epoch 1/8 [######..............] 28% batch 40/141  loss 0.00412
+ * 118 img/s  epoch ETA 52s" in the notebook. `{ compact: true }` is `npm run train`'s terminal line: single spaces and
+ * "ETA" alone.
  */
 export function batchProgressText(p: BatchProgress, options: { compact?: boolean } = {}): string {
   const gap = options.compact ? " " : "  ";
@@ -45,7 +46,8 @@ export function batchProgressText(p: BatchProgress, options: { compact?: boolean
 }
 
 /**
- * A `prepareWells` onProgress that shows "decoding train: ████░░… 250/1000" through `show` every `every` images and
+ * A `prepareWells` onProgress that shows "decoding train: [#####...............] 25% 250/1000" through `show` every
+ * `every` images and
  * at the end of each set: `onProgress: decodingProgress((t) => loading.text(t))`.
  */
 export function decodingProgress(

@@ -8,7 +8,7 @@
  * colour distribution. A style's probability is then the chain rule P(h) P(c | h) ..., and a marginal is the total
  * probability P(c) = Σ_h P(h) P(c | h).
  *
- *   import { loadStyles, fitStyles, styleProbability, styleGenerator, take, HAIR_RULE } from "../../dist/lib/styles";
+ *   import { loadStyles, fitStyles, styleProbability, styleGenerator, take, HAIR_RULE } from "../dist/lib/styles";
  *   const data = loadStyles();                                   // styles.json or styles.py, via resolveData("styles")
  *   const model = fitStyles(data, { alpha: 1 });                 // add `dependsOn: HAIR_RULE` for the hair rule
  *   styleProbability(model, { "прическа": "короткая прямые", "цвет волос": "черный", "аксесуар": "солнцезащитные очки",

@@ -8,7 +8,7 @@
  * (lib/tf/kernels.ts: the convolution gradients the wasm backend lacks or runs slowly) are registered first.
  * Calling it again is cheap: it returns the backend already chosen, and logs each choice only once.
  *
- *   import { initBackend } from "../dist/lib/tf/backend";
+ *   import { initBackend } from "../dist/lib/tf";
  *   const name = await initBackend("wasm", { log: console.log });   // "wasm", prints "tfjs backend: wasm (...)"
  */
 import * as path from "node:path";

@@ -1,5 +1,6 @@
 /**
- * What lib/tf/parallel-reconstruct.ts and lib/tf/parallel-train.ts share about worker threads: starting a library
+ * What lib/detector/parallel-reconstruct.ts and lib/detector/parallel-train.ts share about worker threads: starting a
+ * library
  * module as a worker (from dist/ or from the TypeScript source), waiting until every worker is ready, and a handle
  * that sends requests and matches the answers by id.
  *
