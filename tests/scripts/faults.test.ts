@@ -263,6 +263,24 @@ test(
 );
 
 test(
+  "the split is part of the run's config: another --holdout or --seed is refused by name, and the model stores it",
+  { timeout: 120_000 },
+  async () => {
+    await ready;
+    const run = path.join(WORK, "split");
+    assert.equal(cli("train.ts", [...TINY, "--epochs", "1", "--run", run]).code, 0);
+    const config = JSON.parse(fs.readFileSync(path.join(run, "last", "model.json"), "utf8")).userDefinedMetadata.config;
+    assert.deepEqual(config.split, { seed: 1, holdout: 0.1 });
+    assert.deepEqual(config.filters, [4, 8]);
+    const r = cli("train.ts", [...TINY, "--holdout", "0.2", "--seed", "3", "--epochs", "2", "--run", run]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /config\.split\.holdout: 0\.1 → 0\.2/);
+    assert.match(r.out, /config\.split\.seed: 1 → 3/);
+    assert.deepEqual(logEpochs(run), [1], "nothing was trained or written");
+  },
+);
+
+test(
   "two trainings on one run: the second refuses (lock file), and the first finishes unharmed",
   { timeout: 240_000 },
   async () => {
