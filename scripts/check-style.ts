@@ -62,4 +62,7 @@ function main() {
   process.exitCode = breaches.length ? 1 : 0;
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  process.stdout.on("error", () => {}); // piped into head: the reader left, nothing more to say
+  main();
+}
