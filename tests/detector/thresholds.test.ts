@@ -19,11 +19,8 @@ import {
   targetTnrThreshold,
   targetTprThreshold,
   type StrategyName,
-  type StrategySpec,
 } from "../../lib/detector/thresholds";
-
-const close = (actual: number | null, expected: number, eps = 1e-12) =>
-  assert.ok(actual !== null && Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
+import { F1, P90, VL, VS, close } from "../helpers/thresholds";
 
 const rng = mulberry32;
 
@@ -31,14 +28,6 @@ const rng = mulberry32;
 // Candidates 1.05, 0.75, 0.55, 0.4, 0.25, 0.15, 0.05 flag tp [0,1,1,2,2,2,2], fp [0,0,1,1,2,3,4].
 const L = [0, 0, 0, 0, 1, 1];
 const S = [0.1, 0.2, 0.3, 0.6, 0.5, 0.9];
-
-// Validation: normals 0.1 … 1.0 (ten), spills 1.5, 2.0. p90 of the normals = 0.91
-// (linear interpolation between 0.9 and 1.0).
-const VL = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
-const VS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.5, 2.0];
-
-const P90: StrategySpec = { id: "p90", strategy: "percentile", options: { percentile: 90 }, label: "90th percentile" };
-const F1: StrategySpec = { id: "maxF1", strategy: "maxF1", label: "best F1" };
 
 test("candidates: midpoints between distinct scores, half a gap beyond each end", () => {
   const c = candidateThresholds(L, S);

@@ -4,24 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scoreEvaluation } from "../../lib/detector/evaluate";
-import { chooseThresholds, poolChoice, type StrategySpec } from "../../lib/detector/thresholds";
+import { chooseThresholds, poolChoice, } from "../../lib/detector/thresholds";
 import { conclusions } from "../../lib/report/conclusions";
 import { type EvaluationReport, writeEvaluation } from "../../lib/report/evaluation-file";
 import { SEED_RESULTS } from "../../lib/report/references";
-
-const close = (actual: number | null, expected: number, eps = 1e-12) =>
-  assert.ok(actual !== null && Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
-
-// Validation: normals 0.1 … 1.0 (ten), spills 1.5, 2.0. p90 of the normals = 0.91
-// (linear interpolation between 0.9 and 1.0).
-const VL = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1];
-const VS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.5, 2.0];
-// Test: normals 0.5, 0.95, 1.2 and spills 0.8, 1.6. Different scores, so any re-choosing on test would show.
-const TL = [0, 0, 0, 1, 1];
-const TS = [0.5, 0.95, 1.2, 0.8, 1.6];
-
-const P90: StrategySpec = { id: "p90", strategy: "percentile", options: { percentile: 90 }, label: "90th percentile" };
-const F1: StrategySpec = { id: "maxF1", strategy: "maxF1", label: "best F1" };
+import { F1, P90, TL, TS, VL, VS, close } from "../helpers/thresholds";
 
 test("scoreEvaluation + writeEvaluation + conclusions", () => {
   const choices = chooseThresholds(VL, VS, { strategies: [P90, F1] });
