@@ -8,7 +8,7 @@ import {
   predictedVsActual,
   quantileGrid,
 } from "../../lib/detector/evaluate";
-import { chooseThresholds, } from "../../lib/detector/thresholds";
+import { chooseThresholds } from "../../lib/detector/thresholds";
 import { F1, P90, TL, TS, VL, VS, close } from "../helpers/thresholds";
 
 test("evaluateOnTest: applies the validation thresholds unchanged", () => {

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { scoreEvaluation } from "../../lib/detector/evaluate";
-import { chooseThresholds, poolChoice, } from "../../lib/detector/thresholds";
+import { chooseThresholds, poolChoice } from "../../lib/detector/thresholds";
 import { conclusions } from "../../lib/report/conclusions";
 import { type EvaluationReport, writeEvaluation } from "../../lib/report/evaluation-file";
 import { SEED_RESULTS } from "../../lib/report/references";

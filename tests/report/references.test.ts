@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { evaluateOnTest } from "../../lib/detector/evaluate";
-import { chooseThresholds, } from "../../lib/detector/thresholds";
+import { chooseThresholds } from "../../lib/detector/thresholds";
 import { comparisonTable, SEED_RESULTS } from "../../lib/report/references";
 import { strategyTable } from "../../lib/report/tables";
 import { F1, P90, TL, TS, VL, VS } from "../helpers/thresholds";
