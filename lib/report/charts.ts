@@ -270,6 +270,21 @@ function checkSameLength(what: string, arrays: Record<string, ArrayLike<unknown>
     throw new Error(`${what}: the curve's arrays must be non-empty and equally long (${lengths.join(", ")})`);
 }
 
+/** The chance diagonal and the axes every ROC chart here shares. */
+const CHANCE_DIAGONAL = {
+  type: "scatter",
+  mode: "lines",
+  name: "chance",
+  x: [0, 1],
+  y: [0, 1],
+  line: { color: "#999", dash: "dot" },
+  hoverinfo: "skip",
+};
+const ROC_AXES = {
+  xaxis: { title: { text: "false-positive rate (normals flagged)" }, range: [-0.01, 1.01] },
+  yaxis: { title: { text: "true-positive rate (spills caught)" }, range: [-0.01, 1.01] },
+};
+
 /**
  * Several scores' ROC curves on one chart, each named with its AUROC:
  *   const curves = [{ name: "zTopKMean", roc: rocCurve(labels, a), auroc: auroc(labels, a) }, …];
@@ -307,23 +322,11 @@ export function rocCurvesChart(
     };
   });
   return {
-    traces: [
-      ...traces,
-      {
-        type: "scatter",
-        mode: "lines",
-        name: "chance",
-        x: [0, 1],
-        y: [0, 1],
-        line: { color: "#999", dash: "dot" },
-        hoverinfo: "skip",
-      },
-    ],
+    traces: [...traces, CHANCE_DIAGONAL],
     options: {
       title: options.title ?? "ROC curves",
       layout: {
-        xaxis: { title: { text: "false-positive rate (normals flagged)" }, range: [-0.01, 1.01] },
-        yaxis: { title: { text: "true-positive rate (spills caught)" }, range: [-0.01, 1.01] },
+        ...ROC_AXES,
       },
     },
   };
@@ -348,21 +351,12 @@ export function rocChart(roc: RocCurve, options: { auroc?: number; title?: strin
         hovertemplate: "FPR %{x:.4f}<br>TPR %{y:.4f}<br>threshold %{customdata:.4g}<extra></extra>",
         line: { color: COLOURS.spill },
       },
-      {
-        type: "scatter",
-        mode: "lines",
-        name: "chance",
-        x: [0, 1],
-        y: [0, 1],
-        line: { color: "#999", dash: "dot" },
-        hoverinfo: "skip",
-      },
+      CHANCE_DIAGONAL,
     ],
     options: {
       title: options.title ?? "ROC curve",
       layout: {
-        xaxis: { title: { text: "false-positive rate (normals flagged)" }, range: [-0.01, 1.01] },
-        yaxis: { title: { text: "true-positive rate (spills caught)" }, range: [-0.01, 1.01] },
+        ...ROC_AXES,
       },
     },
   };

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import { auroc, averagePrecision, metricsVsThreshold, prCurve, rocCurve } from "../detector/metrics";
 import { choiceById, type ScoreEvaluation, type TestAnalysis, type ThresholdAnalysis } from "../detector";
 import { type ReferenceResult, SEED_RESULTS } from "./references";
+import { classCounts } from "./threshold-analysis";
 import { type ChartSpec, metricsVsThresholdChart, prChart, rocChart, rocCurvesChart, scoreHistogram } from "./charts";
 
 /** The file `npm run charts` reads (reports/evaluation.json). */
@@ -170,13 +171,12 @@ export function evaluationReport(p: {
     labels: Array.from(labels),
     scores: Array.from(scores),
   });
-  const validationSpills = Array.from(analysis.validation.labels).filter((l) => l === 1).length;
   return {
     createdAt: new Date().toISOString(),
     model: { dir: p.modelDir, metadata: p.metadata },
     primary: { score, strategy },
     counts: {
-      validation: { normals: analysis.validation.labels.length - validationSpills, spills: validationSpills },
+      validation: classCounts(analysis.validation.labels),
       test: { normals: primary.test.negatives, spills: primary.test.positives },
     },
     scores: test.evaluations,

@@ -13,18 +13,10 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../../scripts/charts";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-];
+const FLAGS = [...CHROMIUM_FLAGS, "--disable-sync"];
 const hasNotebook = spawnSync("jupyter", ["notebook", "--version"], { encoding: "utf8" }).status === 0;
 const skip = !fs.existsSync(CHROMIUM)
   ? `${CHROMIUM} is missing (apt-get install -y chromium)`

@@ -11,19 +11,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { metricsAtThreshold } from "../../lib/detector/metrics";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../../scripts/charts";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REPORTS = path.join(ROOT, "reports");
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-  "--disable-sync",
-];
+const FLAGS = [...CHROMIUM_FLAGS, "--disable-sync"];
 const reports = fs.existsSync(REPORTS)
   ? fs
       .readdirSync(REPORTS)
