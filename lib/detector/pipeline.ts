@@ -132,10 +132,14 @@ export async function evaluationData(
   return evaluationDataOf(ds, say);
 }
 
-/** The evaluation data of wells already prepared (notebook 03's `prepareWells`): validation classes and pool images. */
+/**
+ * The evaluation data of wells already prepared (notebook 03's `prepareWells`): validation classes and pool images.
+ * `{ select: false }` skips decoding the select part (fitting the parts needs only the adapt part).
+ */
 export async function evaluationDataOf(
   ds: PreparedWells,
   say: (text: string) => void = () => {},
+  options: { select?: boolean } = {},
 ): Promise<EvaluationData> {
   const shape = ds.trainData.shape;
   const per = shape[0] * shape[1] * shape[2];
@@ -150,7 +154,7 @@ export async function evaluationDataOf(
         "validation on the held-out normals, threshold from them",
     );
   const adapt = pool ? (await loadCached(pool.adapt, ds.size)).data : null;
-  const select = pool ? (await loadCached(pool.select, ds.size)).data : null;
+  const select = pool && options.select !== false ? (await loadCached(pool.select, ds.size)).data : null;
   return { ds, shape, referenceNormals, proliv, adapt, select };
 }
 
