@@ -22,7 +22,7 @@ const skip = !fs.existsSync(CHROMIUM)
   ? `${CHROMIUM} is missing (apt-get install -y chromium)`
   : !hasNotebook
     ? "Jupyter's notebook server is missing (apt-get install -y jupyter-notebook)"
-    : !fs.existsSync(path.join(ROOT, "dist", "lib", "styles.js"))
+    : !fs.existsSync(path.join(ROOT, "dist", "lib", "styles", "index.js"))
       ? "dist/ is not built (npm run build)"
       : false;
 
